@@ -1,0 +1,14 @@
+#include <array>
+
+#include "cli/command.h"
+
+namespace strato::cli {
+
+std::span<const Command> AllCommands() {
+  static constexpr std::array kCommands = {
+      Command{"doctor", "check this host: KVM, guest kernel, containerd", RunDoctor},
+  };
+  return kCommands;
+}
+
+}  // namespace strato::cli
