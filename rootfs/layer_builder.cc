@@ -131,6 +131,10 @@ void LayerBuilder::Link(const std::vector<std::string>& path,
 bool LayerBuilder::ApplyWhiteoutName(const std::vector<std::string>& path,
                                      const std::string& what) {
   if (path.empty()) return false;
+  // Entries inside aufs metadata directories (.wh..wh.plnk/...) are not part of the tree.
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    if (path[i].starts_with(kWhiteoutMetaPrefix)) return true;
+  }
   std::string target;
   WhiteoutKind kind = ClassifyWhiteout(path.back(), &target);
   switch (kind) {
