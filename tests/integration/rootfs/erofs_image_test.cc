@@ -46,7 +46,9 @@ std::string Zstd(const std::string& in) {
   return out;
 }
 
-std::string StratoBinary() { return std::string(STRATO_BINARY_DIR) + "/cli/strato"; }
+std::string StratoBinary() {
+  return std::string(STRATO_BINARY_DIR) + "/cli/strato";
+}
 
 const GeneratedLayer& Layer() {
   static const GeneratedLayer layer = LayerGenerator(20261125).Build(kBigDirEntries);
@@ -62,21 +64,23 @@ TEST_CASE("erofs image: fsck.erofs --extract reproduces the tar") {
   }
   TempDir tmp;
   WriteFile(tmp.path + "/layer.tar", Layer().tar);
-  ConvertResult r = ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar"), tmp.path + "/l.erofs", {});
+  ConvertResult r =
+      ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar"), tmp.path + "/l.erofs", {});
   CHECK(r.regular_files + r.hardlinks ==
         Layer().expected.size() - r.directories - r.symlinks - r.special_files);
   CHECK(r.hardlinks == 2);
   CommandResult fsck = RunCommand("fsck.erofs " + Quote(tmp.path + "/l.erofs"));
   INFO(fsck.output);
   REQUIRE(fsck.status == 0);
-  CommandResult extract =
-      RunCommand("fsck.erofs --extract=" + Quote(tmp.path + "/x") + " " + Quote(tmp.path + "/l.erofs"));
+  CommandResult extract = RunCommand("fsck.erofs --extract=" + Quote(tmp.path + "/x") + " " +
+                                     Quote(tmp.path + "/l.erofs"));
   INFO(extract.output);
   REQUIRE(extract.status == 0);
   // fsck.erofs 1.5 restores ownership, permissions (minus set-id bits, cleared by its chown) and
   // mtime seconds, not xattrs or hardlinks.
-  auto diffs = CompareTrees(Layer().expected, SnapshotTree(tmp.path + "/x", false),
-                            {.xattrs = false, .nlink = false, .mtime_nsec = false, .setid_bits = false});
+  auto diffs =
+      CompareTrees(Layer().expected, SnapshotTree(tmp.path + "/x", false),
+                   {.xattrs = false, .nlink = false, .mtime_nsec = false, .setid_bits = false});
   INFO(FirstDiffs(diffs));
   CHECK(diffs.empty());
 }
@@ -88,7 +92,8 @@ TEST_CASE("erofs image: the kernel mounts it and shows exactly the tar") {
   }
   TempDir tmp;
   WriteFile(tmp.path + "/layer.tar", Layer().tar);
-  ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar", "", "sha256:test"), tmp.path + "/l.erofs", {});
+  ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar", "", "sha256:test"), tmp.path + "/l.erofs",
+               {});
   LoopMount mount(tmp.path + "/l.erofs", tmp.path + "/mnt");
   auto diffs = CompareTrees(Layer().expected, SnapshotTree(tmp.path + "/mnt", true), {});
   INFO(FirstDiffs(diffs));
@@ -105,7 +110,8 @@ TEST_CASE("erofs image: gzip and zstd layers give the same image as the plain ta
   ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar.gz",
                                 "application/vnd.oci.image.layer.v1.tar+gzip", digest),
                tmp.path + "/b.erofs", {});
-  ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar.zst", "", digest), tmp.path + "/c.erofs", {});
+  ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar.zst", "", digest), tmp.path + "/c.erofs",
+               {});
   std::string a = strato::ReadFile(tmp.path + "/a.erofs", 1u << 30);
   CHECK(a == strato::ReadFile(tmp.path + "/b.erofs", 1u << 30));
   CHECK(a == strato::ReadFile(tmp.path + "/c.erofs", 1u << 30));
@@ -120,7 +126,8 @@ TEST_CASE("erofs image: directory source round trip through a mounted image") {
   WriteFile(tmp.path + "/layer.tar", Layer().tar);
   ConvertLayer(LayerSource::Tar(tmp.path + "/layer.tar"), tmp.path + "/l.erofs", {});
   LoopMount first(tmp.path + "/l.erofs", tmp.path + "/mnt1");
-  ConvertResult r = ConvertLayer(LayerSource::Directory(tmp.path + "/mnt1"), tmp.path + "/d.erofs", {});
+  ConvertResult r =
+      ConvertLayer(LayerSource::Directory(tmp.path + "/mnt1"), tmp.path + "/d.erofs", {});
   CHECK(r.hardlinks == 2);
   LoopMount second(tmp.path + "/d.erofs", tmp.path + "/mnt2");
   auto diffs = CompareTrees(Layer().expected, SnapshotTree(tmp.path + "/mnt2", true), {});
@@ -141,8 +148,8 @@ TEST_CASE("strato convert: summary, EROFS input refused, bad tar reported") {
   CommandResult again = RunCommand(StratoBinary() + " convert " + Quote(tmp.path + "/out.erofs") +
                                    " -o " + Quote(tmp.path + "/x.erofs"));
   CHECK(again.status == 1);
-  CHECK(again.output == "strato convert: " + tmp.path +
-                            "/out.erofs: already an EROFS image; attach it as it is\n");
+  CHECK(again.output ==
+        "strato convert: " + tmp.path + "/out.erofs: already an EROFS image; attach it as it is\n");
   std::string bad = TarBuilder().File("../escape", "x").Finish();
   WriteFile(tmp.path + "/bad.tar", bad);
   CommandResult fail = RunCommand(StratoBinary() + " convert " + Quote(tmp.path + "/bad.tar") +

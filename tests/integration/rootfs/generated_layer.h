@@ -39,10 +39,14 @@ class LayerGenerator {
     File("names/-dash", "d", 0644);
     File("names/!bang", "b", 0644);
     File("names/ space ", "s", 0644);
-    File("names/\x01" "ctl", "c", 0644);
+    File(
+        "names/\x01"
+        "ctl",
+        "c", 0644);
     File("names/\xff\xfe", "hi", 0644);
     File("names/.hidden", "h", 0644);
-    for (int i = 0; i < 40; ++i) File("names/" + RandomName(1 + rng_() % 60), RandomBytes(rng_() % 9000), 0644);
+    for (int i = 0; i < 40; ++i)
+      File("names/" + RandomName(1 + rng_() % 60), RandomBytes(rng_() % 9000), 0644);
     // A directory with many entries spanning many directory blocks.
     Dir("big", 0755);
     for (size_t i = 0; i < big_dir_entries; ++i) {
@@ -73,12 +77,18 @@ class LayerGenerator {
     TarItem x = Item("attrs/xattrs", RandomBytes(5000), 0640);
     x.pax.emplace_back("SCHILY.xattr.user.comment", "hello");
     x.pax.emplace_back("SCHILY.xattr.trusted.t", std::string("\0\1\2", 3));
-    x.pax.emplace_back("SCHILY.xattr.security.capability",
-                       std::string("\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20));
+    x.pax.emplace_back(
+        "SCHILY.xattr.security.capability",
+        std::string(
+            "\x01\x00\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+            20));
     // Minimal valid POSIX ACL: version 2; USER_OBJ rw-, GROUP_OBJ r--, OTHER ---.
     x.pax.emplace_back("SCHILY.xattr.system.posix_acl_access",
-                       std::string("\x02\0\0\0" "\x01\0\x06\0\xff\xff\xff\xff"
-                                   "\x04\0\x04\0\xff\xff\xff\xff" "\x20\0\0\0\xff\xff\xff\xff", 28));
+                       std::string("\x02\0\0\0"
+                                   "\x01\0\x06\0\xff\xff\xff\xff"
+                                   "\x04\0\x04\0\xff\xff\xff\xff"
+                                   "\x20\0\0\0\xff\xff\xff\xff",
+                                   28));
     Add(x);
     TarItem fat = Item("attrs/fat-xattr", RandomBytes(2000), 0644);  // tail cannot be inline
     fat.pax.emplace_back("SCHILY.xattr.user.fat", std::string(3000, 'f'));
@@ -136,7 +146,8 @@ class LayerGenerator {
   }
 
   std::string RandomName(size_t len) {
-    static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.+=";
+    static const char kChars[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.+=";
     std::string s;
     for (size_t i = 0; i < len; ++i) s += kChars[rng_() % (sizeof(kChars) - 1)];
     if (s == "." || s == ".." || s.starts_with(".wh.")) s = "n" + s;
