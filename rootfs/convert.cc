@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -35,6 +36,10 @@ std::array<uint8_t, 16> UuidFromDigest(const std::string& digest) {
   uuid[6] = static_cast<uint8_t>((uuid[6] & 0x0f) | kUuidVersionNameBased);
   uuid[8] = static_cast<uint8_t>((uuid[8] & 0x3f) | kUuidVariantRfc4122);
   return uuid;
+}
+
+uint64_t LimitOf(const ConvertOptions& options) {
+  return options.max_tar_bytes == 0 ? UINT64_MAX : options.max_tar_bytes;
 }
 
 std::string DirName(const std::string& path) {
@@ -122,7 +127,8 @@ ConvertResult ConvertLayerToFd(const LayerSource& source, int fd, const std::str
   ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   FdSource raw(in.get());
   std::unique_ptr<ByteSource> stream = OpenTarStream(raw, source.media_type, source.path);
-  TarReader reader(*stream);
+  LimitedSource limited(*stream, LimitOf(options));
+  TarReader reader(limited);
   progress.input_total = static_cast<uint64_t>(st.st_size);
   std::function<void()> on_entry;
   if (options.progress) {
@@ -148,7 +154,8 @@ ConvertResult ConvertTarBytes(const uint8_t* tar, size_t size, int fd,
   Conversion c(fd, scratch_dir, options);
   MemorySource raw(tar, size);
   std::unique_ptr<ByteSource> stream = OpenTarStream(raw, "", "tar");
-  TarReader reader(*stream);
+  LimitedSource limited(*stream, LimitOf(options));
+  TarReader reader(limited);
   AddTarLayer(reader, c.builder, c.data, &c.counters, {});
   ConvertResult r = c.Finish(digest);
   r.input_bytes = size;
@@ -158,7 +165,10 @@ ConvertResult ConvertTarBytes(const uint8_t* tar, size_t size, int fd,
 ConvertResult ConvertLayer(const LayerSource& source, const std::string& output_path,
                            const ConvertOptions& options) {
   std::string dir = DirName(output_path);
-  std::string tmp = output_path + ".tmp." + std::to_string(::getpid());
+  // Unique per process and call: concurrent conversions never share a temporary.
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = output_path + ".tmp." + std::to_string(::getpid()) + "." +
+                    std::to_string(counter.fetch_add(1));
   UniqueFd fd = OpenOrThrow(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   try {
     ConvertResult r = ConvertLayerToFd(source, fd.get(), dir, options);

@@ -49,6 +49,8 @@ struct ConvertOptions {
   // Which xattr namespace whiteout/opaque markers use: trusted.overlay.* (default) or
   // user.overlay.* (for an overlay mounted with `userxattr`).
   OverlayXattrNamespace overlay_xattrs = OverlayXattrNamespace::kTrusted;
+  // Upper bound on the uncompressed tar size (0 = none): a guard against decompression bombs.
+  uint64_t max_tar_bytes = 0;
   // Called after each entry (callers throttle their output). May be empty.
   std::function<void(const ConvertProgress&)> progress;
 };

@@ -176,6 +176,15 @@ size_t MemorySource::Read(uint8_t* buf, size_t n) {
   return take;
 }
 
+size_t LimitedSource::Read(uint8_t* buf, size_t n) {
+  size_t got = inner_.Read(buf, n);
+  done_ += got;
+  if (done_ > limit_) {
+    throw Error("uncompressed layer exceeds the limit of " + std::to_string(limit_) + " bytes");
+  }
+  return got;
+}
+
 size_t PrefixedSource::Read(uint8_t* buf, size_t n) {
   if (pos_ < head_.size()) {
     size_t take = std::min(n, head_.size() - pos_);

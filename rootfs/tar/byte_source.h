@@ -61,6 +61,19 @@ LayerFormat DetectLayerFormat(const std::string& path);
 // when the type is empty or unknown. Throws for a media type that is clearly not a layer tar.
 LayerCompression CompressionFromMediaType(const std::string& media_type, bool* known);
 
+// Passes `inner` through but throws strato::Error once more than `limit` bytes were read (a
+// guard against decompression bombs).
+class LimitedSource : public ByteSource {
+ public:
+  LimitedSource(ByteSource& inner, uint64_t limit) : inner_(inner), limit_(limit) {}
+  size_t Read(uint8_t* buf, size_t n) override;
+
+ private:
+  ByteSource& inner_;
+  uint64_t limit_;
+  uint64_t done_ = 0;
+};
+
 // A source that first replays `head` (bytes already consumed for magic detection) then `rest`.
 class PrefixedSource : public ByteSource {
  public:
