@@ -28,17 +28,17 @@ void PWriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset) {
 }  // namespace
 
 ImageOutput::ImageOutput(int fd, uint64_t start)
-    : fd_(fd), position_(start), flushed_(start), buf_(kBufferSize) {}
+    : fd_(fd), position_(start), flushed_(start), buf_(new uint8_t[kBufferSize]) {}
 
 void ImageOutput::Flush() {
-  if (used_ > 0) PWriteAll(fd_, buf_.data(), used_, flushed_);
+  if (used_ > 0) PWriteAll(fd_, buf_.get(), used_, flushed_);
   flushed_ += used_;
   used_ = 0;
 }
 
 void ImageOutput::Write(const void* data, size_t size) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
-  if (size >= buf_.size()) {
+  if (size >= kBufferSize) {
     // Large writes go straight to the file.
     Flush();
     PWriteAll(fd_, p, size, flushed_);
@@ -46,8 +46,8 @@ void ImageOutput::Write(const void* data, size_t size) {
     position_ += size;
     return;
   }
-  if (used_ + size > buf_.size()) Flush();
-  std::memcpy(buf_.data() + used_, p, size);
+  if (used_ + size > kBufferSize) Flush();
+  std::memcpy(buf_.get() + used_, p, size);
   used_ += size;
   position_ += size;
 }

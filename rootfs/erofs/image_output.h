@@ -4,7 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 namespace strato::rootfs::erofs {
 
@@ -27,8 +27,8 @@ class ImageOutput {
  private:
   int fd_;
   uint64_t position_;
-  uint64_t flushed_;  // file offset of buf_[0]
-  std::vector<uint8_t> buf_;
+  uint64_t flushed_;                // file offset of buf_[0]
+  std::unique_ptr<uint8_t[]> buf_;  // not zero-filled: only written bytes are used
   size_t used_ = 0;
 };
 

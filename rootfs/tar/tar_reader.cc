@@ -38,7 +38,7 @@ bool StartsWith(const std::string& s, const char* prefix) {
 
 }  // namespace
 
-TarReader::TarReader(ByteSource& source) : source_(source), buf_(kBufferSize) {}
+TarReader::TarReader(ByteSource& source) : source_(source), buf_(new uint8_t[kBufferSize]) {}
 
 void TarReader::Fail(const std::string& path, uint64_t offset, const std::string& why) const {
   throw Error("tar entry \"" + path + "\" at offset " + std::to_string(offset) + ": " + why);
@@ -47,12 +47,12 @@ void TarReader::Fail(const std::string& path, uint64_t offset, const std::string
 bool TarReader::Fill(size_t n) {
   if (end_ - pos_ >= n) return true;
   if (pos_ > 0) {
-    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
     end_ -= pos_;
     pos_ = 0;
   }
   while (end_ < n && !eof_) {
-    size_t got = source_.Read(buf_.data() + end_, buf_.size() - end_);
+    size_t got = source_.Read(buf_.get() + end_, kBufferSize - end_);
     if (got == 0) eof_ = true;
     end_ += got;
   }
@@ -87,7 +87,7 @@ std::string TarReader::ReadSpecialBody(uint64_t size, size_t max, const std::str
     if (pos_ == end_ && !Fill(1))
       Fail(what, current_offset_, "extended header runs past the end of the archive");
     size_t take = static_cast<size_t>(std::min<uint64_t>(left, end_ - pos_));
-    body.append(reinterpret_cast<const char*>(buf_.data() + pos_), take);
+    body.append(reinterpret_cast<const char*>(buf_.get() + pos_), take);
     Consume(take);
     left -= take;
   }
@@ -109,7 +109,7 @@ std::span<const uint8_t> TarReader::ReadData() {
         "data runs past the end of the archive (" + std::to_string(data_left_) + " bytes missing)");
   }
   size_t take = static_cast<size_t>(std::min<uint64_t>(data_left_, end_ - pos_));
-  std::span<const uint8_t> chunk(buf_.data() + pos_, take);
+  std::span<const uint8_t> chunk(buf_.get() + pos_, take);
   Consume(take);
   data_left_ -= take;
   return chunk;
@@ -134,7 +134,7 @@ bool TarReader::Next(TarEntry* entry) {
       Fail(in_extension ? long_name : "", header_offset,
            "truncated header (archive ends mid-block)");
     }
-    HeaderBlock header(buf_.data() + pos_);
+    HeaderBlock header(buf_.get() + pos_);
     if (header.IsAllZero()) {
       if (in_extension) Fail(long_name, header_offset, "extended header not followed by an entry");
       Consume(kBlockSize);

@@ -6,6 +6,7 @@
 // Paths are returned as stored: callers normalise them (rootfs/tar/tar_path.h).
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -65,7 +66,7 @@ class TarReader {
   [[noreturn]] void Fail(const std::string& path, uint64_t offset, const std::string& why) const;
 
   ByteSource& source_;
-  std::vector<uint8_t> buf_;
+  std::unique_ptr<uint8_t[]> buf_;  // not zero-filled: only bytes read are used
   size_t pos_ = 0;
   size_t end_ = 0;
   bool eof_ = false;

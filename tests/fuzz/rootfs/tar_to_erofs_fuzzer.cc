@@ -14,7 +14,7 @@
 
 namespace {
 // Decompressed size cap: keeps every run fast whatever ratio a compressed input has.
-constexpr uint64_t kMaxTarBytes = 32ull << 20;
+constexpr uint64_t kMaxTarBytes = 4ull << 20;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
