@@ -120,6 +120,11 @@ ConvertResult ConvertLayerToFd(const LayerSource& source, int fd, const std::str
     r.input_bytes = r.data_bytes;
     return r;
   }
+  if (DetectLayerFormat(source.path) == LayerFormat::kErofs) {
+    // Its first 1024 bytes are zero: a tar reader would take them for the end of an empty
+    // archive. Callers attach such a layer as it is (LayerCache does).
+    throw Error(source.path + ": already an EROFS image, not a tar");
+  }
   UniqueFd in = OpenOrThrow(source.path, O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) ThrowErrno("stat " + source.path);

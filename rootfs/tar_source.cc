@@ -104,6 +104,7 @@ void AddTarLayer(TarReader& reader, LayerBuilder& builder, erofs::FileDataWriter
         data.Begin(entry.size, erofs::TailCanBeInline(entry.size, xattr_size));
         for (auto chunk = reader.ReadData(); !chunk.empty(); chunk = reader.ReadData()) {
           data.Append(chunk);
+          if (on_entry) on_entry();  // progress also moves inside large files
         }
         inode.data = data.End();
         counters->data_bytes += entry.size;

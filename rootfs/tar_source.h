@@ -25,7 +25,8 @@ std::vector<std::pair<std::string, std::string>> FilterLayerXattrs(
     std::vector<std::pair<std::string, std::string>> xattrs, bool keep_overlay,
     SourceCounters* counters);
 
-// Reads every entry of `reader`. `on_entry` (may be empty) is called after each entry.
+// Reads every entry of `reader`. `on_entry` (may be empty) is called after each entry and after
+// each chunk of file data (for progress reporting).
 void AddTarLayer(TarReader& reader, LayerBuilder& builder, erofs::FileDataWriter& data,
                  SourceCounters* counters, const std::function<void()>& on_entry);
 

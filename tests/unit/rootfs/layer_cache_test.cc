@@ -134,3 +134,14 @@ TEST_CASE("layer cache: concurrent requests for one layer convert once") {
   CHECK(converted == 1);
   CHECK(served == kProcs - 1);
 }
+
+TEST_CASE("convert: an EROFS image given as a tar is refused, not read as an empty archive") {
+  TempDir tmp;
+  std::string tar_path = tmp.path + "/layer.tar";
+  WriteFile(tar_path, TarBuilder().File("a", "x").Finish());
+  ConvertLayer(LayerSource::Tar(tar_path), tmp.path + "/a.erofs", {});
+  CHECK_THROWS_WITH(
+      ConvertLayer(LayerSource::Tar(tmp.path + "/a.erofs"), tmp.path + "/b.erofs", {}),
+      tmp.path + "/a.erofs: already an EROFS image, not a tar");
+  CHECK_FALSE(fs::exists(tmp.path + "/b.erofs"));
+}
