@@ -146,8 +146,9 @@ std::map<std::string, std::string> JsonNode::OptStringMap(const std::string& key
 nlohmann::json ParseJsonText(const std::string& text, const std::string& what) {
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, or out_of_range for numbers like 1e999; what() is
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
     std::string msg = e.what();
     if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
     throw SpecError("", what + ": invalid JSON: " + msg);

@@ -199,5 +199,8 @@ TEST_CASE("malformed config.json: not JSON at all", "[malformed]") {
       ParseRuntimeSpec("{\"ociVersion\": \"1.0.2\","),
       Catch::StartsWith("config.json: invalid JSON: parse error at line 1, column 24"));
   CHECK_THROWS_WITH(ParseRuntimeSpec(""), Catch::StartsWith("config.json: invalid JSON:"));
+  // nlohmann reports this as out_of_range, not parse_error (found by fuzz_image_config).
+  CHECK_THROWS_WITH(ParseRuntimeSpec(R"({"ociVersion": 41e4649})"),
+                    "config.json: invalid JSON: number overflow parsing '41e4649'");
   CHECK_THROWS_WITH(ParseRuntimeSpec("[]"), "config.json: expected a JSON object at the top level");
 }
