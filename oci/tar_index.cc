@@ -162,7 +162,7 @@ std::map<std::string, TarMember> IndexTarArchive(const std::string& path) {
       std::string data(size, '\0');
       read_at(data_offset, data.data(), size);
       if (type == kTypeGnuLongName) {
-        long_name = std::string(data.c_str());
+        long_name = data.substr(0, data.find('\0'));  // GNU pads the name with NULs
       } else if (std::string p = PaxPath(data); !p.empty()) {
         long_name = p;
       }
