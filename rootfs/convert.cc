@@ -95,6 +95,17 @@ LayerSource LayerSource::Tar(std::string path, std::string media_type, std::stri
   return s;
 }
 
+LayerSource LayerSource::TarRange(std::string path, uint64_t offset, uint64_t length,
+                                  std::string media_type, std::string digest, std::string diff_id,
+                                  bool verify) {
+  LayerSource s = Tar(std::move(path), std::move(media_type), std::move(digest));
+  s.offset = offset;
+  s.length = length;
+  s.diff_id = std::move(diff_id);
+  s.verify = verify;
+  return s;
+}
+
 LayerSource LayerSource::Directory(std::string path) {
   LayerSource s;
   s.kind = Kind::kDirectory;
@@ -120,21 +131,37 @@ ConvertResult ConvertLayerToFd(const LayerSource& source, int fd, const std::str
     r.input_bytes = r.data_bytes;
     return r;
   }
-  if (DetectLayerFormat(source.path) == LayerFormat::kErofs) {
-    // Its first 1024 bytes are zero: a tar reader would take them for the end of an empty
-    // archive. Callers attach such a layer as it is (LayerCache does).
-    throw Error(source.path + ": already an EROFS image, not a tar");
-  }
   UniqueFd in = OpenOrThrow(source.path, O_RDONLY | O_CLOEXEC);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) ThrowErrno("stat " + source.path);
   if (!S_ISREG(st.st_mode)) throw Error(source.path + ": not a regular file");
-  ::posix_fadvise(in.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  FdSource raw(in.get());
-  std::unique_ptr<ByteSource> stream = OpenTarStream(raw, source.media_type, source.path);
-  LimitedSource limited(*stream, LimitOf(options));
+  uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (source.offset > file_size)
+    throw Error(source.path + ": layer offset past the end of the file");
+  uint64_t length = source.length.value_or(file_size - source.offset);
+  if (length > file_size - source.offset) {
+    throw Error(source.path + ": layer blob of " + std::to_string(length) + " bytes at offset " +
+                std::to_string(source.offset) + " runs past the end of the file (file shorter " +
+                "than its descriptor)");
+  }
+  if (DetectLayerFormat(in.get(), source.offset, length, source.path) == LayerFormat::kErofs) {
+    // Its first 1024 bytes are zero: a tar reader would take them for the end of an empty
+    // archive. Callers attach such a layer as it is (LayerCache does).
+    throw Error(source.path + ": already an EROFS image, not a tar");
+  }
+  ::posix_fadvise(in.get(), static_cast<off_t>(source.offset), static_cast<off_t>(length),
+                  POSIX_FADV_SEQUENTIAL);
+  FdSource raw(in.get(), source.offset, length);
+  bool check_digest = source.verify && !source.digest.empty();
+  bool check_diff_id = source.verify && !source.diff_id.empty();
+  HashingSource hashed_blob(raw);
+  ByteSource& blob = check_digest ? static_cast<ByteSource&>(hashed_blob) : raw;
+  std::unique_ptr<ByteSource> stream = OpenTarStream(blob, source.media_type, source.path);
+  HashingSource hashed_tar(*stream);
+  ByteSource& tar = check_diff_id ? static_cast<ByteSource&>(hashed_tar) : *stream;
+  LimitedSource limited(tar, LimitOf(options));
   TarReader reader(limited);
-  progress.input_total = static_cast<uint64_t>(st.st_size);
+  progress.input_total = length;
   std::function<void()> on_entry;
   if (options.progress) {
     on_entry = [&] {
@@ -145,6 +172,19 @@ ConvertResult ConvertLayerToFd(const LayerSource& source, int fd, const std::str
   }
   try {
     AddTarLayer(reader, c.builder, c.data, &c.counters, on_entry);
+    // Digests cover the whole blob and the whole tar, including what follows the end marker.
+    if (check_diff_id) {
+      std::string got = hashed_tar.DrainAndDigest();
+      if (got != source.diff_id) {
+        throw Error("uncompressed layer has digest " + got + ", expected diffID " + source.diff_id);
+      }
+    }
+    if (check_digest) {
+      std::string got = hashed_blob.DrainAndDigest();
+      if (got != source.digest) {
+        throw Error("layer blob has digest " + got + ", expected " + source.digest);
+      }
+    }
   } catch (const Error& e) {
     throw Error(source.path + ": " + e.what());
   }

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "rootfs/whiteout.h"
@@ -27,13 +28,27 @@ struct LayerSource {
   enum class Kind { kTar, kDirectory };
   Kind kind = Kind::kTar;
   std::string path;
+  // Tar only: the blob is `length` bytes at `offset` of `path` (a member of an image archive,
+  // oci::BlobRef); by default the whole file.
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
   // Tar only: the OCI media type ("application/vnd.oci.image.layer.v1.tar+gzip"...). Empty:
   // the compression is detected from the magic bytes alone; otherwise both must agree.
   std::string media_type;
-  // "sha256:..." of the layer (diffID or blob digest); seeds the image UUID. May be empty.
+  // "sha256:..." of the blob as stored: seeds the image UUID and is the layer cache key. May be
+  // empty.
   std::string digest;
+  // "sha256:..." of the uncompressed tar (the image config's diffID). May be empty.
+  std::string diff_id;
+  // Check `digest` (and `diff_id` when set) while converting; a mismatch is an error and no
+  // image is produced. For callers that open images with verify_layer_blobs = false.
+  bool verify = false;
 
   static LayerSource Tar(std::string path, std::string media_type = "", std::string digest = "");
+  // A blob inside a larger file (oci::BlobRef: file, offset, size).
+  static LayerSource TarRange(std::string path, uint64_t offset, uint64_t length,
+                              std::string media_type, std::string digest, std::string diff_id = "",
+                              bool verify = false);
   // A host directory tree (e.g. a containerd overlayfs snapshot). Whiteouts already in overlay
   // form (0:0 char devices, trusted.overlay.* xattrs) are kept as they are.
   static LayerSource Directory(std::string path);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -57,6 +58,71 @@ void RemoveStaleTemporaries(const std::string& dir, const std::string& image_nam
   for (const auto& name : stale) ::unlink((dir + "/" + name).c_str());
 }
 
+// The blob a tar source names: [offset, offset + length) of its file.
+struct BlobRange {
+  UniqueFd fd;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  bool whole_file = false;
+};
+
+BlobRange OpenBlob(const LayerSource& source) {
+  BlobRange b;
+  b.fd = OpenOrThrow(source.path, O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (::fstat(b.fd.get(), &st) != 0) ThrowErrno("stat " + source.path);
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (source.offset > size) throw Error(source.path + ": layer offset past the end of the file");
+  b.offset = source.offset;
+  b.length = source.length.value_or(size - source.offset);
+  if (b.length > size - source.offset) {
+    throw Error(source.path + ": layer blob of " + std::to_string(b.length) + " bytes at offset " +
+                std::to_string(source.offset) + " runs past the end of the file (file shorter " +
+                "than its descriptor)");
+  }
+  b.whole_file = b.offset == 0 && b.length == size;
+  return b;
+}
+
+std::string HashBlob(const BlobRange& b) {
+  FdSource raw(b.fd.get(), b.offset, b.length);
+  HashingSource hashed(raw);
+  return hashed.DrainAndDigest();
+}
+
+// Copies an EROFS blob that sits inside a larger file (an image archive member) into the cache,
+// verifying its digest on the way when asked; tmp + fsync + rename like conversions.
+void CopyBlob(const BlobRange& b, const LayerSource& source, const std::string& dest) {
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp =
+      dest + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
+  UniqueFd out = OpenOrThrow(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  try {
+    FdSource raw(b.fd.get(), b.offset, b.length);
+    HashingSource hashed(raw);
+    std::vector<uint8_t> buf(1 << 20);
+    for (size_t n; (n = hashed.Read(buf.data(), buf.size())) > 0;) {
+      for (size_t done = 0; done < n;) {
+        ssize_t w = ::write(out.get(), buf.data() + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) ThrowErrno("write " + tmp);
+        done += static_cast<size_t>(w);
+      }
+    }
+    std::string got = hashed.DrainAndDigest();
+    if (source.verify && !source.digest.empty() && got != source.digest) {
+      throw Error(source.path + ": EROFS layer blob has digest " + got + ", expected " +
+                  source.digest);
+    }
+    if (::fsync(out.get()) != 0) ThrowErrno("fsync " + tmp);
+    out.reset();
+    if (::rename(tmp.c_str(), dest.c_str()) != 0) ThrowErrno("rename to " + dest);
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+}
+
 }  // namespace
 
 bool HasErofsMagic(const std::string& path) {
@@ -96,7 +162,7 @@ std::string LayerCache::KeyFor(const LayerSource& source, const ConvertOptions& 
     }
     key = "sha256-" + d.substr(7);
   } else {
-    key = "sha256-" + Sha256File(source.path);
+    key = "sha256-" + HashBlob(OpenBlob(source)).substr(7);
   }
   if (options.overlay_xattrs == OverlayXattrNamespace::kUser) key += kUserXattrSuffix;
   return key;
@@ -104,10 +170,20 @@ std::string LayerCache::KeyFor(const LayerSource& source, const ConvertOptions& 
 
 CachedLayer LayerCache::GetOrConvert(const LayerSource& source, const ConvertOptions& options) {
   CachedLayer out;
-  if (source.kind == LayerSource::Kind::kTar && HasErofsMagic(source.path)) {
-    out.path = source.path;
-    out.passthrough = true;
-    return out;
+  bool erofs_blob = false;
+  if (source.kind == LayerSource::Kind::kTar) {
+    BlobRange blob = OpenBlob(source);
+    erofs_blob = DetectLayerFormat(blob.fd.get(), blob.offset, blob.length, source.path) ==
+                 LayerFormat::kErofs;
+    if (erofs_blob && blob.whole_file) {
+      // Already an image file: attach it as it is.
+      if (source.verify && !source.digest.empty() && HashBlob(blob) != source.digest) {
+        throw Error(source.path + ": EROFS layer does not match its digest " + source.digest);
+      }
+      out.path = source.path;
+      out.passthrough = true;
+      return out;
+    }
   }
   std::string key = KeyFor(source, options);
   out.path = ImagePath(key);
@@ -121,6 +197,12 @@ CachedLayer LayerCache::GetOrConvert(const LayerSource& source, const ConvertOpt
   // Another process may have finished the same layer while we waited.
   if (HasErofsMagic(out.path)) return out;
   RemoveStaleTemporaries(dir_, key + ".erofs");
+  if (erofs_blob) {
+    // An EROFS layer inside an image archive: copied out once so it can be attached.
+    CopyBlob(OpenBlob(source), source, out.path);
+    out.passthrough = true;
+    return out;
+  }
   out.result = ConvertLayer(source, out.path, options);
   out.converted = true;
   return out;

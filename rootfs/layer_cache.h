@@ -12,8 +12,9 @@
 // overlay xattr namespace is part of the key. Images are written under a temporary name,
 // fsynced and renamed (rootfs::ConvertLayer); an flock on `<key>.lock` makes concurrent requests
 // for the same layer convert once; leftovers of a crashed conversion are never served and are
-// removed by the next conversion of that key. A layer that already is EROFS (magic checked) is
-// returned as it is, without copying.
+// removed by the next conversion of that key. A layer file that already is EROFS (magic checked)
+// is returned as it is, without copying; an EROFS blob inside an image archive is copied into the
+// cache once. With LayerSource::verify the digest (and diffID) are checked on the way.
 
 #include <string>
 
@@ -24,7 +25,7 @@ namespace strato::rootfs {
 struct CachedLayer {
   std::string path;          // the image to attach
   bool converted = false;    // true when this call did the conversion
-  bool passthrough = false;  // the source already was an EROFS image
+  bool passthrough = false;  // the source already was an EROFS image (attached or copied)
   ConvertResult result;      // filled when converted
 };
 

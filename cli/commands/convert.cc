@@ -76,7 +76,9 @@ int RunConvert(const std::vector<std::string>& args) {
   FlagParser parser({
       {"output", true, false, "FILE", "EROFS image to write (required; -o works too)"},
       {"media-type", true, false, "TYPE", "OCI layer media type; checked against the data"},
-      {"digest", true, false, "sha256:HEX", "layer digest: seeds the image UUID"},
+      {"digest", true, false, "sha256:HEX", "layer blob digest: seeds the image UUID"},
+      {"diff-id", true, false, "sha256:HEX", "digest of the uncompressed tar (image diffID)"},
+      {"verify", false, false, "", "check --digest / --diff-id while converting"},
       {"userxattr", false, false, "", "write user.overlay.* markers (overlay -o userxattr)"},
       {"quiet", false, false, "", "no progress bar and no summary"},
       {"help", false, false, "", "show this help"},
@@ -109,6 +111,11 @@ int RunConvert(const std::vector<std::string>& args) {
     }
     source = rootfs::LayerSource::Tar(input, flags.Get("media-type").value_or(""),
                                       flags.Get("digest").value_or(""));
+    source.diff_id = flags.Get("diff-id").value_or("");
+    source.verify = flags.Has("verify");
+    if (source.verify && source.digest.empty() && source.diff_id.empty()) {
+      throw UsageError("--verify needs --digest or --diff-id");
+    }
   }
   bool quiet = flags.Has("quiet");
   ProgressBar bar(!quiet && ::isatty(STDERR_FILENO) == 1);

@@ -5,12 +5,15 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/sha256.h"
 #include "rootfs/erofs/format.h"
 
 namespace strato::rootfs {
@@ -159,14 +162,41 @@ const char* CompressionName(LayerCompression c) {
 }  // namespace
 
 size_t FdSource::Read(uint8_t* buf, size_t n) {
+  n = static_cast<size_t>(std::min<uint64_t>(n, length_ - bytes_read_));
+  if (n == 0) return 0;
   for (;;) {
-    ssize_t got = ::read(fd_, buf, n);
-    if (got >= 0) {
+    ssize_t got = ::pread(fd_, buf, n, static_cast<off_t>(offset_ + bytes_read_));
+    if (got > 0) {
       bytes_read_ += static_cast<uint64_t>(got);
       return static_cast<size_t>(got);
     }
+    if (got == 0) {
+      throw Error("layer blob ends after " + std::to_string(bytes_read_) + " of " +
+                  std::to_string(length_) + " bytes (file shorter than its descriptor)");
+    }
     if (errno != EINTR) ThrowErrno("read layer");
   }
+}
+
+struct HashingSource::State {
+  Sha256 sha;
+};
+
+HashingSource::HashingSource(ByteSource& inner)
+    : inner_(inner), state_(std::make_unique<State>()) {}
+HashingSource::~HashingSource() = default;
+
+size_t HashingSource::Read(uint8_t* buf, size_t n) {
+  size_t got = inner_.Read(buf, n);
+  state_->sha.Update(std::span<const uint8_t>(buf, got));
+  return got;
+}
+
+std::string HashingSource::DrainAndDigest() {
+  std::vector<uint8_t> buf(kInputChunk);
+  while (Read(buf.data(), buf.size()) > 0) {
+  }
+  return "sha256:" + state_->sha.FinalHex();
 }
 
 size_t MemorySource::Read(uint8_t* buf, size_t n) {
@@ -211,9 +241,14 @@ LayerCompression DetectCompression(const uint8_t* head, size_t size) {
 
 LayerFormat DetectLayerFormat(const std::string& path) {
   UniqueFd fd = OpenOrThrow(path, O_RDONLY | O_CLOEXEC);
+  return DetectLayerFormat(fd.get(), 0, UINT64_MAX, path);
+}
+
+LayerFormat DetectLayerFormat(int fd, uint64_t offset, uint64_t length, const std::string& what) {
   uint8_t head[erofs::kSuperblockOffset + 4] = {};
-  ssize_t got = ::pread(fd.get(), head, sizeof(head), 0);
-  if (got < 0) ThrowErrno("read " + path);
+  size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(head), length));
+  ssize_t got = ::pread(fd, head, want, static_cast<off_t>(offset));
+  if (got < 0) ThrowErrno("read " + what);
   size_t n = static_cast<size_t>(got);
   if (n == sizeof(head)) {
     uint32_t magic = static_cast<uint32_t>(head[erofs::kSuperblockOffset]) |
@@ -238,7 +273,9 @@ LayerCompression CompressionFromMediaType(const std::string& media_type, bool* k
   if (EndsWith(media_type, "tar+gzip") || EndsWith(media_type, "tar.gzip")) {
     return LayerCompression::kGzip;
   }
-  if (EndsWith(media_type, "tar+zstd")) return LayerCompression::kZstd;
+  if (EndsWith(media_type, "tar+zstd") || EndsWith(media_type, "tar.zstd")) {
+    return LayerCompression::kZstd;
+  }
   if (EndsWith(media_type, ".tar") || EndsWith(media_type, "/tar")) return LayerCompression::kNone;
   *known = false;
   return LayerCompression::kNone;

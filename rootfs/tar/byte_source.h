@@ -22,16 +22,36 @@ enum class LayerCompression { kNone, kGzip, kZstd };
 // What a layer file holds, from its magic bytes.
 enum class LayerFormat { kTar, kGzipTar, kZstdTar, kErofs };
 
-// Reads from an fd (not owned); counts the bytes read so callers can report progress.
+// Reads `length` bytes of an fd (not owned) from `offset` (a blob inside an image archive, or a
+// whole file); counts the bytes read so callers can report progress. Throws if the file ends
+// before `length` bytes.
 class FdSource : public ByteSource {
  public:
-  explicit FdSource(int fd) : fd_(fd) {}
+  FdSource(int fd, uint64_t offset, uint64_t length) : fd_(fd), offset_(offset), length_(length) {}
   size_t Read(uint8_t* buf, size_t n) override;
   uint64_t bytes_read() const { return bytes_read_; }
 
  private:
   int fd_;
+  uint64_t offset_;
+  uint64_t length_;
   uint64_t bytes_read_ = 0;
+};
+
+// Passes `inner` through and feeds every byte to a SHA-256 (digest checks while streaming).
+class HashingSource : public ByteSource {
+ public:
+  explicit HashingSource(ByteSource& inner);
+  ~HashingSource() override;
+  size_t Read(uint8_t* buf, size_t n) override;
+  // Reads `inner` to its end (bytes after a tar's end marker count too), then returns
+  // "sha256:<hex>".
+  std::string DrainAndDigest();
+
+ private:
+  ByteSource& inner_;
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // Reads from an in-memory buffer (tests, fuzzing).
@@ -54,8 +74,10 @@ std::unique_ptr<ByteSource> MakeZstdSource(ByteSource& inner);
 // Detects the compression from the first bytes of a blob (gzip 1f 8b, zstd 28 b5 2f fd).
 LayerCompression DetectCompression(const uint8_t* head, size_t size);
 
-// Detects what a layer file is: tar, gzip, zstd, or an EROFS image (magic at byte 1024).
+// Detects what a layer file (or the blob at `offset`, `length` bytes, inside it) is: tar, gzip,
+// zstd, or an EROFS image (magic at byte 1024 of the blob).
 LayerFormat DetectLayerFormat(const std::string& path);
+LayerFormat DetectLayerFormat(int fd, uint64_t offset, uint64_t length, const std::string& what);
 
 // The compression an OCI media type names ("...tar+gzip", "...tar+zstd", "...tar"), or nullopt
 // when the type is empty or unknown. Throws for a media type that is clearly not a layer tar.

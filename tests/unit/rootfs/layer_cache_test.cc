@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "common/sha256.h"
 #include "tests/unit/rootfs/tar_builder.h"
 
 using namespace strato::rootfs;
@@ -144,4 +145,79 @@ TEST_CASE("convert: an EROFS image given as a tar is refused, not read as an emp
       ConvertLayer(LayerSource::Tar(tmp.path + "/a.erofs"), tmp.path + "/b.erofs", {}),
       tmp.path + "/a.erofs: already an EROFS image, not a tar");
   CHECK_FALSE(fs::exists(tmp.path + "/b.erofs"));
+}
+
+namespace {
+
+std::string Sha256Of(const std::string& data) {
+  return "sha256:" + strato::Sha256::HexOf(data);
+}
+
+std::string FileBytes(const std::string& path) {
+  return strato::ReadFile(path, 1u << 30);
+}
+
+}  // namespace
+
+TEST_CASE("convert: a layer blob inside a larger file (image archive member)") {
+  TempDir tmp;
+  std::string tar = TarBuilder().File("etc/os-release", "ID=test\n").Finish();
+  std::string archive = std::string(1000, 'P') + tar + std::string(777, 'S');
+  WriteFile(tmp.path + "/archive.tar", archive);
+  WriteFile(tmp.path + "/plain.tar", tar);
+  ConvertLayer(LayerSource::TarRange(tmp.path + "/archive.tar", 1000, tar.size(), "", Sha256Of(tar),
+                                     Sha256Of(tar), true),
+               tmp.path + "/a.erofs", {});
+  ConvertLayer(LayerSource::Tar(tmp.path + "/plain.tar", "", Sha256Of(tar)), tmp.path + "/b.erofs",
+               {});
+  CHECK(FileBytes(tmp.path + "/a.erofs") == FileBytes(tmp.path + "/b.erofs"));
+  // A descriptor longer than the file: the short read is an error.
+  CHECK_THROWS_WITH(
+      ConvertLayer(LayerSource::TarRange(tmp.path + "/archive.tar", 1000, archive.size(), "", ""),
+                   tmp.path + "/c.erofs", {}),
+      Catch::Matchers::Contains("file shorter than its descriptor"));
+  CHECK_FALSE(fs::exists(tmp.path + "/c.erofs"));
+}
+
+TEST_CASE("convert: digest and diffID are verified while converting") {
+  TempDir tmp;
+  std::string tar = TarBuilder().File("a", "payload").Finish();
+  WriteFile(tmp.path + "/l.tar", tar);
+  std::string wrong = Sha256Of("something else");
+  auto source = LayerSource::TarRange(tmp.path + "/l.tar", 0, tar.size(), "", wrong, "", true);
+  CHECK_THROWS_WITH(
+      ConvertLayer(source, tmp.path + "/x.erofs", {}),
+      tmp.path + "/l.tar: layer blob has digest " + Sha256Of(tar) + ", expected " + wrong);
+  source.digest = Sha256Of(tar);
+  source.diff_id = wrong;
+  CHECK_THROWS_WITH(ConvertLayer(source, tmp.path + "/x.erofs", {}),
+                    tmp.path + "/l.tar: uncompressed layer has digest " + Sha256Of(tar) +
+                        ", expected diffID " + wrong);
+  CHECK_FALSE(fs::exists(tmp.path + "/x.erofs"));
+  source.diff_id = Sha256Of(tar);
+  CHECK(ConvertLayer(source, tmp.path + "/x.erofs", {}).regular_files == 1);
+  // Without `verify` nothing is hashed.
+  source.verify = false;
+  source.digest = wrong;
+  CHECK(ConvertLayer(source, tmp.path + "/y.erofs", {}).regular_files == 1);
+}
+
+TEST_CASE("layer cache: an EROFS blob inside an archive is copied into the cache once") {
+  TempDir tmp;
+  WriteFile(tmp.path + "/l.tar", TarBuilder().File("a", "x").Finish());
+  ConvertLayer(LayerSource::Tar(tmp.path + "/l.tar"), tmp.path + "/img.erofs", {});
+  std::string image = FileBytes(tmp.path + "/img.erofs");
+  WriteFile(tmp.path + "/archive", std::string(512, 'h') + image + "trailer");
+  LayerCache cache(tmp.path + "/c");
+  auto source = LayerSource::TarRange(tmp.path + "/archive", 512, image.size(),
+                                      "application/vnd.erofs", Sha256Of(image), "", true);
+  CachedLayer got = cache.GetOrConvert(source, {});
+  CHECK(got.passthrough);
+  CHECK_FALSE(got.converted);
+  CHECK(got.path == cache.ImagePath("sha256-" + Sha256Of(image).substr(7)));
+  CHECK(FileBytes(got.path) == image);
+  source.digest = Sha256Of("other");
+  CHECK_THROWS_WITH(cache.GetOrConvert(source, {}),
+                    tmp.path + "/archive: EROFS layer blob has digest " + Sha256Of(image) +
+                        ", expected " + Sha256Of("other"));
 }

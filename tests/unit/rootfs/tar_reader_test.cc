@@ -254,6 +254,11 @@ TEST_CASE("compression: gzip and zstd are detected from magic bytes") {
   CHECK(ReadStream(Gzip(tar), "application/vnd.oci.image.layer.v1.tar+gzip") == tar);
   CHECK(ReadStream(Zstd(tar), "application/vnd.oci.image.layer.v1.tar+zstd") == tar);
   CHECK(ReadStream(tar, "application/vnd.oci.image.layer.v1.tar") == tar);
+  CHECK(ReadStream(Gzip(tar), "application/vnd.docker.image.rootfs.diff.tar.gzip") == tar);
+  CHECK(ReadStream(Zstd(tar), "application/vnd.docker.image.rootfs.diff.tar.zstd") == tar);
+  CHECK(ReadStream(tar, "application/vnd.docker.image.rootfs.diff.tar") == tar);
+  CHECK(ReadStream(Gzip(tar), "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip") ==
+        tar);
   // Concatenated gzip members read as one stream.
   CHECK(ReadStream(Gzip(tar.substr(0, 512)) + Gzip(tar.substr(512)), "") == tar);
 }
