@@ -153,7 +153,9 @@ ConvertResult ConvertLayerToFd(const LayerSource& source, int fd, const std::str
                   POSIX_FADV_SEQUENTIAL);
   FdSource raw(in.get(), source.offset, length);
   bool check_digest = source.verify && !source.digest.empty();
-  bool check_diff_id = source.verify && !source.diff_id.empty();
+  // For an uncompressed layer digest == diffID: one hash proves both.
+  bool check_diff_id =
+      source.verify && !source.diff_id.empty() && !(check_digest && source.diff_id == source.digest);
   HashingSource hashed_blob(raw);
   ByteSource& blob = check_digest ? static_cast<ByteSource&>(hashed_blob) : raw;
   std::unique_ptr<ByteSource> stream = OpenTarStream(blob, source.media_type, source.path);
