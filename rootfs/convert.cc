@@ -15,7 +15,7 @@
 #include "rootfs/dir_source.h"
 #include "rootfs/erofs/format.h"
 #include "rootfs/erofs/image_writer.h"
-#include "rootfs/tar/byte_source.h"
+#include "rootfs/tar/layer_format.h"
 
 namespace strato::rootfs {
 

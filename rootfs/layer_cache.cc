@@ -16,7 +16,7 @@
 #include "common/file_util.h"
 #include "common/paths.h"
 #include "common/sha256.h"
-#include "rootfs/tar/byte_source.h"
+#include "rootfs/tar/layer_format.h"
 
 namespace strato::rootfs {
 

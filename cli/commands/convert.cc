@@ -14,7 +14,7 @@
 #include "cli/command.h"
 #include "cli/flag_parser.h"
 #include "common/error.h"
-#include "rootfs/tar/byte_source.h"
+#include "rootfs/tar/layer_format.h"
 
 namespace strato::cli {
 

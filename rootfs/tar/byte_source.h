@@ -1,7 +1,7 @@
 #pragma once
-// Sequential byte streams for layer input: a file, and gzip / zstd decompressors on top of one.
-// OpenLayerStream() picks the decompressor from the magic bytes (and checks the media type when
-// one is given), so callers read a plain tar whatever the layer's compression.
+// Sequential byte streams for layer input: a byte range of a file, memory, and pass-through
+// wrappers (size limit, SHA-256, replay of sniffed bytes). Decoders: rootfs/tar/decompress.h;
+// format detection and the tar stream over a blob: rootfs/tar/layer_format.h.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,11 +16,6 @@ class ByteSource {
   // Reads up to `n` bytes into `buf`; returns 0 only at end of stream. Throws strato::Error.
   virtual size_t Read(uint8_t* buf, size_t n) = 0;
 };
-
-// Compression of a layer blob, from its first bytes (and media type).
-enum class LayerCompression { kNone, kGzip, kZstd };
-// What a layer file holds, from its magic bytes.
-enum class LayerFormat { kTar, kGzipTar, kZstdTar, kErofs };
 
 // Reads `length` bytes of an fd (not owned) from `offset` (a blob inside an image archive, or a
 // whole file); counts the bytes read so callers can report progress. Throws if the file ends
@@ -38,6 +33,18 @@ class FdSource : public ByteSource {
   uint64_t bytes_read_ = 0;
 };
 
+// Reads from an in-memory buffer (tests, fuzzing).
+class MemorySource : public ByteSource {
+ public:
+  MemorySource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  size_t Read(uint8_t* buf, size_t n) override;
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+};
+
 // Passes `inner` through and feeds every byte to a SHA-256 (digest checks while streaming).
 class HashingSource : public ByteSource {
  public:
@@ -53,35 +60,6 @@ class HashingSource : public ByteSource {
   struct State;
   std::unique_ptr<State> state_;
 };
-
-// Reads from an in-memory buffer (tests, fuzzing).
-class MemorySource : public ByteSource {
- public:
-  MemorySource(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  size_t Read(uint8_t* buf, size_t n) override;
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-};
-
-// Wraps `inner` (a compressed stream) and yields decompressed bytes. Concatenated gzip members and
-// zstd frames are read as one stream, as `gzip -d` / `zstd -d` do.
-std::unique_ptr<ByteSource> MakeGzipSource(ByteSource& inner);
-std::unique_ptr<ByteSource> MakeZstdSource(ByteSource& inner);
-
-// Detects the compression from the first bytes of a blob (gzip 1f 8b, zstd 28 b5 2f fd).
-LayerCompression DetectCompression(const uint8_t* head, size_t size);
-
-// Detects what a layer file (or the blob at `offset`, `length` bytes, inside it) is: tar, gzip,
-// zstd, or an EROFS image (magic at byte 1024 of the blob).
-LayerFormat DetectLayerFormat(const std::string& path);
-LayerFormat DetectLayerFormat(int fd, uint64_t offset, uint64_t length, const std::string& what);
-
-// The compression an OCI media type names ("...tar+gzip", "...tar+zstd", "...tar"), or nullopt
-// when the type is empty or unknown. Throws for a media type that is clearly not a layer tar.
-LayerCompression CompressionFromMediaType(const std::string& media_type, bool* known);
 
 // Passes `inner` through but throws strato::Error once more than `limit` bytes were read (a
 // guard against decompression bombs).
@@ -107,10 +85,5 @@ class PrefixedSource : public ByteSource {
   size_t pos_ = 0;
   ByteSource& rest_;
 };
-
-// Opens a decompressed tar stream over `raw`: sniffs the magic, checks it against `media_type`
-// (may be empty), and returns the right decoder. The returned source reads from `raw`.
-std::unique_ptr<ByteSource> OpenTarStream(ByteSource& raw, const std::string& media_type,
-                                          const std::string& what);
 
 }  // namespace strato::rootfs

@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
-#include "rootfs/tar/byte_source.h"
+#include "rootfs/tar/layer_format.h"
 #include "rootfs/tar/pax.h"
 #include "tests/unit/rootfs/rootfs_test_util.h"
 #include "tests/unit/rootfs/tar_builder.h"
