@@ -162,3 +162,25 @@ TEST_CASE("strato convert: summary, EROFS input refused, bad tar reported") {
   CommandResult usage = RunCommand(StratoBinary() + " convert " + Quote(tmp.path + "/layer.tar"));
   CHECK(usage.status == 2);
 }
+
+TEST_CASE("strato convert: progress bar on a terminal only") {
+  if (RunCommand("command -v script").status != 0) {
+    WARN("SKIP: script (util-linux) not installed: no pseudo-terminal to test with");
+    return;
+  }
+  TempDir tmp;
+  WriteFile(tmp.path + "/layer.tar", Layer().tar);
+  std::string cmd = StratoBinary() + " convert " + Quote(tmp.path + "/layer.tar") + " -o " +
+                    Quote(tmp.path + "/out.erofs");
+  CommandResult tty = RunCommand("script -qec " + Quote(cmd) + " /dev/null");
+  INFO(tty.output);
+  CHECK(tty.status == 0);
+  CHECK(tty.output.find("\r[") != std::string::npos);  // redrawn in place
+  CHECK(tty.output.find(" MB/s ETA ") != std::string::npos);
+  CHECK(tty.output.find("\r\033[K") != std::string::npos);  // cleared before the summary
+  CommandResult pipe = RunCommand(StratoBinary() + " convert " + Quote(tmp.path + "/layer.tar") +
+                                  " -o " + Quote(tmp.path + "/out2.erofs"));
+  CHECK(pipe.status == 0);
+  CHECK(pipe.output.find("ETA") == std::string::npos);
+  CHECK(pipe.output.find("MB/s") != std::string::npos);  // the summary still comes
+}
