@@ -93,6 +93,20 @@ class LayerGenerator {
     TarItem fat = Item("attrs/fat-xattr", RandomBytes(2000), 0644);  // tail cannot be inline
     fat.pax.emplace_back("SCHILY.xattr.user.fat", std::string(3000, 'f'));
     Add(fat);
+    // Xattr bodies larger than a block: the inode record spans blocks, the tail cannot be inline.
+    TarItem many = Item("attrs/many-xattrs", RandomBytes(3000), 0644);
+    for (int i = 0; i < 20; ++i) {
+      many.pax.emplace_back("SCHILY.xattr.user.k" + std::to_string(i), std::string(1000, 'a' + i));
+    }
+    Add(many);
+    TarItem big_dir = Item("attrs/dir-many-xattrs", "", 0755);
+    big_dir.type = '5';
+    for (int i = 0; i < 10; ++i) {
+      big_dir.pax.emplace_back("SCHILY.xattr.trusted.d" + std::to_string(i),
+                               std::string(2000, 'd'));
+    }
+    Add(big_dir);
+    File("attrs/dir-many-xattrs/inside", "in", 0644);
     TarItem dx = Item("attrs/dir-with-xattr", "", 0750);
     dx.type = '5';
     dx.pax.emplace_back("SCHILY.xattr.user.dir", "yes");
