@@ -60,11 +60,11 @@ inline constexpr uint64_t kKvmTssStart = 0xfffbd000;  // KVM_SET_TSS_ADDR needs 
 inline constexpr uint64_t kMmioGapEnd = 0x100000000;  // RAM resumes at 4 GiB
 
 // Legacy I/O ports.
-inline constexpr uint16_t kPortPost = 0x80;           // POST diagnostic port
+inline constexpr uint16_t kPortPost = 0x80;  // POST diagnostic port
 inline constexpr uint16_t kPortI8042Data = 0x60;
 inline constexpr uint16_t kPortI8042Command = 0x64;
-inline constexpr uint16_t kPortCmosIndex = 0x70;      // 0x70 index, 0x71 data
-inline constexpr uint16_t kPortCom1 = 0x3f8;          // 8 registers
+inline constexpr uint16_t kPortCmosIndex = 0x70;  // 0x70 index, 0x71 data
+inline constexpr uint16_t kPortCom1 = 0x3f8;      // 8 registers
 // The test-status port: a guest write of 0 means "test passed", anything else "test failed
 // <value>". Same address as QEMU's isa-debug-exit so one test-guest ELF runs on both.
 inline constexpr uint16_t kPortTestStatus = 0xf4;

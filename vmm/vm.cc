@@ -148,8 +148,9 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
                                           [console](uint8_t b) { console->Put(b); });
   s.pio.Register(layout::kPortCom1, Serial8250::kRegisterCount, s.serial, "8250 UART (COM1)");
   StopController* stop = &s.stop;
-  s.pio.Register(layout::kPortI8042Data, I8042::kPortSpan,
-                 std::make_shared<I8042>([stop] { stop->RequestReset(ResetSource::kKeyboardController); }),
+  s.pio.Register(layout::kPortI8042Data, I8042::kPortSpan, std::make_shared<I8042>([stop] {
+                   stop->RequestReset(ResetSource::kKeyboardController);
+                 }),
                  "i8042");
   s.pio.Register(layout::kPortCmosIndex, Cmos::kPortSpan, std::make_shared<Cmos>(), "CMOS RTC");
   s.pio.Register(layout::kPortPost, 1, std::make_shared<PostPort>(), "POST port");
@@ -174,7 +175,8 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
         return;
       }
       size_t taken = serial->EnqueueInput(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
-      if (taken < static_cast<size_t>(n)) spdlog::warn("console input: dropped {} bytes", n - taken);
+      if (taken < static_cast<size_t>(n))
+        spdlog::warn("console input: dropped {} bytes", n - taken);
     });
   }
 
@@ -209,8 +211,12 @@ Vm::~Vm() {
   }
 }
 
-const std::string& Vm::guest_cmdline() const { return s_->cmdline; }
-const Quirks& Vm::quirks() const { return s_->quirks; }
+const std::string& Vm::guest_cmdline() const {
+  return s_->cmdline;
+}
+const Quirks& Vm::quirks() const {
+  return s_->quirks;
+}
 
 StopReason Vm::Run() {
   VcpuThread::InstallKickSignal();

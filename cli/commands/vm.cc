@@ -3,6 +3,8 @@
 // "strato vm: guest stopped: <reason>"; the exit code follows StopReason::ExitCode() (0 reboot,
 // poweroff, test-passed; 1 test-failed; 2 usage; 3 triple-fault; 4 panic; 5 other error).
 
+#include "vmm/vm.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,7 +13,6 @@
 #include "common/error.h"
 #include "common/paths.h"
 #include "vmm/layout.h"
-#include "vmm/vm.h"
 
 namespace strato::cli {
 
@@ -33,21 +34,25 @@ void PrintStopped(const std::string& reason) {
 
 int RunVm(const std::vector<std::string>& args) {
   FlagParser parser({
-      {"kernel", true, false, "FILE", "ELF vmlinux, bzImage or test-guest ELF (default: $STRATO_KERNEL or the built kernel)"},
+      {"kernel", true, false, "FILE",
+       "ELF vmlinux, bzImage or test-guest ELF (default: $STRATO_KERNEL or the built kernel)"},
       {"initrd", true, false, "FILE", "initramfs (newc cpio, optionally compressed)"},
-      {"cmdline", true, false, "STR", "extra kernel command-line options (after strato's defaults)"},
+      {"cmdline", true, false, "STR",
+       "extra kernel command-line options (after strato's defaults)"},
       {"cpus", true, false, "N", "vCPUs (default 1)"},
       {"memory", true, false, "MiB", "guest RAM in MiB, even (default 128)"},
-      {"console", true, false, "PATH|-", "serial console: - = stdout/stdin (default), or a file/FIFO"},
+      {"console", true, false, "PATH|-",
+       "serial console: - = stdout/stdin (default), or a file/FIFO"},
       {"quirks", true, false, "MODE", "nested-KVM workarounds: auto (detect), on, off"},
       {"hugepages", false, false, "", "back guest RAM with hugepages"},
       {"help", false, false, "", "show this help"},
   });
   ParsedFlags flags = parser.Parse(args);
   if (flags.Has("help")) {
-    std::printf("usage: strato vm --kernel FILE [flags]\n\nBoot a kernel or test guest in a "
-                "microVM and report why it stopped.\n\nflags:\n%s",
-                parser.HelpText().c_str());
+    std::printf(
+        "usage: strato vm --kernel FILE [flags]\n\nBoot a kernel or test guest in a "
+        "microVM and report why it stopped.\n\nflags:\n%s",
+        parser.HelpText().c_str());
     return 0;
   }
   if (!flags.positionals().empty()) {

@@ -21,7 +21,8 @@ setup_header ParseBzImageHeader(std::span<const uint8_t> image, const std::strin
     return Error(name + ": not a bootable bzImage: " + why);
   };
   if (image.size() < kSetupHeaderOffset + sizeof(setup_header)) {
-    throw fail("file is shorter than the setup header (" + std::to_string(image.size()) + " bytes)");
+    throw fail("file is shorter than the setup header (" + std::to_string(image.size()) +
+               " bytes)");
   }
   setup_header h;
   std::memcpy(&h, image.data() + kSetupHeaderOffset, sizeof h);

@@ -15,7 +15,7 @@ namespace strato::vmm {
 
 // Boot-protocol facts (Documentation/x86/boot.rst, "The real-mode kernel header").
 inline constexpr size_t kSetupHeaderOffset = 0x1f1;
-inline constexpr uint32_t kHdrSMagic = 0x53726448;  // "HdrS" at 0x202
+inline constexpr uint32_t kHdrSMagic = 0x53726448;    // "HdrS" at 0x202
 inline constexpr uint16_t kMinBootProtocol = 0x020c;  // 2.12: xloadflags / 64-bit entry
 inline constexpr uint16_t kXlfKernel64 = 1u << 0;     // xloadflags: has the 64-bit entry
 inline constexpr uint8_t kLoadedHigh = 1u << 0;       // loadflags: protected-mode code at 1 MiB

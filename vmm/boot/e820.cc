@@ -8,8 +8,8 @@ namespace strato::vmm {
 std::vector<boot_e820_entry> BuildE820(uint64_t memory_size) {
   std::vector<boot_e820_entry> map;
   map.push_back({0, layout::kBaseMemoryEnd, kE820Ram});
-  map.push_back({layout::kBaseMemoryEnd, layout::kLegacyHoleEnd - layout::kBaseMemoryEnd,
-                 kE820Reserved});
+  map.push_back(
+      {layout::kBaseMemoryEnd, layout::kLegacyHoleEnd - layout::kBaseMemoryEnd, kE820Reserved});
   for (auto [base, size] : RamRanges(memory_size)) {
     if (base == 0) {
       if (size > layout::kHighMemoryStart) {

@@ -24,7 +24,9 @@ std::string Hex(uint64_t v) {
   return b;
 }
 
-uint64_t AlignUp(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+uint64_t AlignUp(uint64_t v, uint64_t a) {
+  return (v + a - 1) & ~(a - 1);
+}
 
 // Scans one PT_NOTE segment's bytes for the Xen PVH entry note.
 std::optional<uint32_t> FindPvhEntry(std::span<const uint8_t> notes) {
@@ -66,7 +68,8 @@ LoadedKernel LoadElf(std::span<const uint8_t> image, const GuestMemory& memory,
   if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) throw fail("no ELF magic");
   if (eh.e_ident[EI_CLASS] != ELFCLASS64) throw fail("not a 64-bit ELF");
   if (eh.e_ident[EI_DATA] != ELFDATA2LSB) throw fail("not little-endian");
-  if (eh.e_machine != EM_X86_64) throw fail("machine " + std::to_string(eh.e_machine) + " is not x86-64");
+  if (eh.e_machine != EM_X86_64)
+    throw fail("machine " + std::to_string(eh.e_machine) + " is not x86-64");
   if (eh.e_type != ET_EXEC) throw fail("not an executable (ET_EXEC) image");
   if (eh.e_phentsize != sizeof(Elf64_Phdr)) throw fail("unexpected program header size");
   if (eh.e_phnum == 0 || eh.e_phnum > kMaxProgramHeaders) {
@@ -94,7 +97,8 @@ LoadedKernel LoadElf(std::span<const uint8_t> image, const GuestMemory& memory,
       continue;
     }
     if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
-    if (ph.p_filesz > ph.p_memsz) throw fail("segment " + std::to_string(i) + " has filesz > memsz");
+    if (ph.p_filesz > ph.p_memsz)
+      throw fail("segment " + std::to_string(i) + " has filesz > memsz");
     if (ph.p_paddr < layout::kHighMemoryStart) {
       throw fail("segment " + std::to_string(i) + " loads at " + Hex(ph.p_paddr) +
                  ", below 1 MiB where the boot structures live");
@@ -112,7 +116,8 @@ LoadedKernel LoadElf(std::span<const uint8_t> image, const GuestMemory& memory,
     ++loads;
   }
   if (loads == 0) throw fail("no loadable segments");
-  if (!entry_in_segment) throw fail("entry point " + Hex(eh.e_entry) + " is not in a loaded segment");
+  if (!entry_in_segment)
+    throw fail("entry point " + Hex(eh.e_entry) + " is not in a loaded segment");
   return k;
 }
 

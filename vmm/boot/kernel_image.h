@@ -13,8 +13,8 @@ enum class KernelFormat { kElf, kBzImage };
 
 struct LoadedKernel {
   KernelFormat format = KernelFormat::kElf;
-  uint64_t entry = 0;       // 64-bit entry point (guest physical; identity-mapped at entry)
-  uint64_t image_end = 0;   // first byte after the loaded image (incl. bss / init_size)
+  uint64_t entry = 0;      // 64-bit entry point (guest physical; identity-mapped at entry)
+  uint64_t image_end = 0;  // first byte after the loaded image (incl. bss / init_size)
   std::optional<uint32_t> pvh_entry;  // XEN_ELFNOTE_PHYS32_ENTRY, if the ELF has one
   // bzImage only: its setup header, copied into the zero page.
   std::optional<setup_header> setup;

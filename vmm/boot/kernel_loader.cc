@@ -58,8 +58,8 @@ std::pair<uint64_t, uint64_t> LoadInitrdFile(const std::string& path, const Gues
   if (::fstat(fd.get(), &st) != 0) ThrowErrno("stat " + path);
   if (!S_ISREG(st.st_mode)) throw Error("initrd " + path + ": not a regular file");
   uint64_t size = static_cast<uint64_t>(st.st_size);
-  uint64_t address = PlaceInitrd(size, memory.LowMemoryEnd(), kernel.image_end,
-                                 kernel.initrd_addr_max);
+  uint64_t address =
+      PlaceInitrd(size, memory.LowMemoryEnd(), kernel.image_end, kernel.initrd_addr_max);
   uint8_t* dst = memory.HostRange(address, size);
   if (dst == nullptr) throw Error("initrd " + path + ": placement outside guest RAM");
   uint64_t done = 0;

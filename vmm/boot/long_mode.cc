@@ -60,7 +60,8 @@ void WriteLongModeBootTables(const GuestMemory& memory) {
     memory.WriteObject(layout::kPdptStart + gib * 8, pd | kPagePresent | kPageWritable);
     std::array<uint64_t, kEntriesPerTable> entries;
     for (uint64_t i = 0; i < kEntriesPerTable; ++i) {
-      entries[i] = ((gib * kEntriesPerTable + i) * kTwoMiB) | kPagePresent | kPageWritable | kPageHuge;
+      entries[i] =
+          ((gib * kEntriesPerTable + i) * kTwoMiB) | kPagePresent | kPageWritable | kPageHuge;
     }
     memory.WriteObject(pd, entries);
   }

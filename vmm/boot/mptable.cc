@@ -10,18 +10,19 @@ namespace strato::vmm {
 
 namespace {
 
-constexpr uint8_t kMpSpecRevision = 4;       // 1.4
-constexpr uint8_t kLapicVersion = 0x14;      // integrated APIC
-constexpr uint8_t kIoapicVersion = 0x11;     // 82093AA-compatible, as KVM's IOAPIC reports
-constexpr uint8_t kCpuEnabled = 1u << 0;     // processor entry: CPU flags EN
-constexpr uint8_t kCpuBootstrap = 1u << 1;   // processor entry: CPU flags BP
-constexpr uint32_t kCpuSignature = 0x600;    // family 6 (values only informative to Linux)
+constexpr uint8_t kMpSpecRevision = 4;      // 1.4
+constexpr uint8_t kLapicVersion = 0x14;     // integrated APIC
+constexpr uint8_t kIoapicVersion = 0x11;    // 82093AA-compatible, as KVM's IOAPIC reports
+constexpr uint8_t kCpuEnabled = 1u << 0;    // processor entry: CPU flags EN
+constexpr uint8_t kCpuBootstrap = 1u << 1;  // processor entry: CPU flags BP
+constexpr uint32_t kCpuSignature = 0x600;   // family 6 (values only informative to Linux)
 constexpr uint32_t kCpuFeatureFpuApic = (1u << 0) | (1u << 9);
 constexpr uint8_t kIoapicEnabled = 1;
-constexpr uint8_t kIrqTypeInt = 0;     // vectored interrupt from the IOAPIC
+constexpr uint8_t kIrqTypeInt = 0;  // vectored interrupt from the IOAPIC
 constexpr uint8_t kIrqTypeNmi = 1;
 constexpr uint8_t kIrqTypeExtInt = 3;  // 8259-compatible
-constexpr uint16_t kIrqFlagsConformToBus = 0;  // polarity and trigger as the bus defines (ISA: edge, high)
+constexpr uint16_t kIrqFlagsConformToBus =
+    0;  // polarity and trigger as the bus defines (ISA: edge, high)
 constexpr uint8_t kIsaBusId = 0;
 constexpr uint8_t kAllLapics = 0xff;
 constexpr char kOemId[9] = "STRATO  ";
@@ -51,7 +52,9 @@ uint8_t Checksum(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-uint8_t MpIoapicId(uint32_t cpus) { return static_cast<uint8_t>(cpus); }
+uint8_t MpIoapicId(uint32_t cpus) {
+  return static_cast<uint8_t>(cpus);
+}
 
 std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address) {
   if (cpus == 0 || cpus > layout::kMaxVcpus) {
@@ -66,7 +69,7 @@ std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address) {
   w.U32(static_cast<uint32_t>(config_address));
   w.U8(1);  // length in 16-byte paragraphs
   w.U8(kMpSpecRevision);
-  w.U8(0);  // checksum, patched below
+  w.U8(0);     // checksum, patched below
   w.Zeros(5);  // feature bytes: 0 = a configuration table is present; no IMCR
   // Configuration table header (MP spec 4.2).
   const size_t header = t.size();
@@ -109,7 +112,8 @@ std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address) {
     w.U8(kIrqTypeInt);
     w.U16(kIrqFlagsConformToBus);
     w.U8(kIsaBusId);
-    w.U8(static_cast<uint8_t>(pin));  // source bus IRQ = pin: the in-kernel irqchip routes GSI n to pin n
+    w.U8(static_cast<uint8_t>(
+        pin));  // source bus IRQ = pin: the in-kernel irqchip routes GSI n to pin n
     w.U8(ioapic_id);
     w.U8(static_cast<uint8_t>(pin));
   }

@@ -12,8 +12,8 @@ namespace strato::vmm {
 
 class I8042 : public BusDevice {
  public:
-  static constexpr uint64_t kPortSpan = 5;          // 0x60..0x64
-  static constexpr uint8_t kCommandReset = 0xfe;    // pulse the CPU reset line
+  static constexpr uint64_t kPortSpan = 5;        // 0x60..0x64
+  static constexpr uint8_t kCommandReset = 0xfe;  // pulse the CPU reset line
   explicit I8042(std::function<void()> on_reset) : on_reset_(std::move(on_reset)) {}
 
   void Read(uint64_t offset, std::span<uint8_t> data) override;

@@ -11,7 +11,9 @@ namespace strato::vmm {
 
 class PostPort : public BusDevice {
  public:
-  void Read(uint64_t, std::span<uint8_t> data) override { std::memset(data.data(), 0, data.size()); }
+  void Read(uint64_t, std::span<uint8_t> data) override {
+    std::memset(data.data(), 0, data.size());
+  }
   void Write(uint64_t, std::span<const uint8_t>) override {}
 };
 

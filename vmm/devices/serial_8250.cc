@@ -35,7 +35,9 @@ constexpr uint8_t kMsrCts = 0x10, kMsrDsr = 0x20, kMsrRi = 0x40, kMsrDcd = 0x80;
 Serial8250::Serial8250(std::shared_ptr<IrqLine> irq, OutputFn output)
     : irq_(std::move(irq)), output_(std::move(output)) {}
 
-bool Serial8250::loopback() const { return (mcr_ & kMcrLoop) != 0; }
+bool Serial8250::loopback() const {
+  return (mcr_ & kMcrLoop) != 0;
+}
 
 uint8_t Serial8250::PendingInterrupt() const {
   if ((ier_ & kIerReceiveData) && !rx_.empty()) return kIirReceiveData;
@@ -59,7 +61,8 @@ void Serial8250::Write(uint64_t offset, std::span<const uint8_t> data) {
     WriteRegister(offset, data[0]);
     uint8_t after = PendingInterrupt();
     // New interrupt condition -> one edge. A THR write re-arms THRE (the byte left at once).
-    raise = after != kIirNoInterrupt && (after != before || (offset == kRegData && !(lcr_ & kLcrDlab)));
+    raise =
+        after != kIirNoInterrupt && (after != before || (offset == kRegData && !(lcr_ & kLcrDlab)));
   }
   if (raise && irq_) irq_->Pulse();
 }

@@ -25,7 +25,8 @@ inline constexpr unsigned long kKvmGetSupportedCpuid =
     _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, kKvmListHeaderSize);
 inline constexpr unsigned long kKvmSetCpuid2 = _IOC(_IOC_WRITE, KVMIO, 0x90, kKvmListHeaderSize);
 inline constexpr unsigned long kKvmSetMsrs = _IOC(_IOC_WRITE, KVMIO, 0x89, kKvmListHeaderSize);
-inline constexpr unsigned long kKvmSetGsiRouting = _IOC(_IOC_WRITE, KVMIO, 0x6a, kKvmListHeaderSize);
+inline constexpr unsigned long kKvmSetGsiRouting =
+    _IOC(_IOC_WRITE, KVMIO, 0x6a, kKvmListHeaderSize);
 static_assert(_IOC_NR(KVM_GET_SUPPORTED_CPUID) == 0x05 && _IOC_NR(KVM_SET_CPUID2) == 0x90 &&
               _IOC_NR(KVM_SET_MSRS) == 0x89 && _IOC_NR(KVM_SET_GSI_ROUTING) == 0x6a);
 static_assert(sizeof(kvm_cpuid_entry2) == 40 && sizeof(kvm_msr_entry) == 16 &&

@@ -26,7 +26,9 @@ VcpuFd::~VcpuFd() {
   if (run_ != nullptr) ::munmap(run_, run_size_);
 }
 
-std::string VcpuFd::Object() const { return "vCPU " + std::to_string(index_); }
+std::string VcpuFd::Object() const {
+  return "vCPU " + std::to_string(index_);
+}
 
 bool VcpuFd::Run() {
   if (::ioctl(fd_.get(), KVM_RUN, 0) == 0) return true;

@@ -29,7 +29,9 @@ void VmFd::SetIdentityMapAddress(uint64_t guest_phys) {
   KvmIoctl(fd_.get(), STRATO_KVM(KVM_SET_IDENTITY_MAP_ADDR), &address, kVmObject);
 }
 
-void VmFd::CreateIrqchip() { KvmIoctl(fd_.get(), STRATO_KVM(KVM_CREATE_IRQCHIP), 0, kVmObject); }
+void VmFd::CreateIrqchip() {
+  KvmIoctl(fd_.get(), STRATO_KVM(KVM_CREATE_IRQCHIP), 0, kVmObject);
+}
 
 void VmFd::CreatePit() {
   kvm_pit_config config{};

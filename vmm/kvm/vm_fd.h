@@ -26,8 +26,8 @@ class VmFd {
   // Sets a GSI's level (KVM_IRQ_LINE): 1 asserts, 0 deasserts.
   void SetIrqLine(uint32_t gsi, bool level);
   void AddIrqfd(int event_fd, uint32_t gsi);
-  void AddIoeventfd(int event_fd, uint64_t address, uint32_t length, bool pio,
-                    bool with_datamatch, uint64_t datamatch);
+  void AddIoeventfd(int event_fd, uint64_t address, uint32_t length, bool pio, bool with_datamatch,
+                    uint64_t datamatch);
   // Creates vCPU `index` (KVM_CREATE_VCPU); the fd is returned to the caller.
   UniqueFd CreateVcpu(uint32_t index);
 

@@ -27,15 +27,16 @@ std::vector<std::pair<uint64_t, uint64_t>> RamRanges(uint64_t size) {
 
 GuestMemory::GuestMemory(uint64_t size, bool hugepages) : size_(size) {
   if (size == 0 || size % kSizeAlignment != 0) {
-    throw Error("guest memory size " + std::to_string(size) + " is not a non-zero multiple of 2 MiB");
+    throw Error("guest memory size " + std::to_string(size) +
+                " is not a non-zero multiple of 2 MiB");
   }
   int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
   if (hugepages) flags |= MAP_HUGETLB;
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) {
-    ThrowErrno("mmap " + std::to_string(size >> 20) + " MiB of guest memory" +
-               (hugepages ? " with hugepages (are enough reserved in /proc/sys/vm/nr_hugepages?)"
-                          : ""));
+    ThrowErrno(
+        "mmap " + std::to_string(size >> 20) + " MiB of guest memory" +
+        (hugepages ? " with hugepages (are enough reserved in /proc/sys/vm/nr_hugepages?)" : ""));
   }
   mapping_ = static_cast<uint8_t*>(p);
   uint64_t offset = 0;
@@ -52,7 +53,8 @@ GuestMemory::~GuestMemory() {
 uint8_t* GuestMemory::HostRange(uint64_t gpa, uint64_t length) const {
   for (const auto& r : regions_) {
     // Overflow-safe: gpa >= base, and length fits in what remains of the region.
-    if (gpa >= r.guest_base && gpa - r.guest_base <= r.size && length <= r.size - (gpa - r.guest_base)) {
+    if (gpa >= r.guest_base && gpa - r.guest_base <= r.size &&
+        length <= r.size - (gpa - r.guest_base)) {
       return r.host + (gpa - r.guest_base);
     }
   }

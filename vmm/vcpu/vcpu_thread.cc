@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "common/error.h"
 #include "vmm/vcpu/breakpoint_injection.h"
@@ -13,7 +15,9 @@ namespace strato::vmm {
 namespace {
 
 // Signal used to interrupt KVM_RUN: a real-time signal nobody else in strato uses.
-int KickSignal() { return SIGRTMIN + 1; }
+int KickSignal() {
+  return SIGRTMIN + 1;
+}
 
 std::string HexBytes(const std::string& bytes) {
   std::string out;
@@ -40,7 +44,8 @@ void VcpuThread::InstallKickSignal() {
   sa.sa_handler = [](int) {};
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
-  if (::sigaction(KickSignal(), &sa, nullptr) != 0) ThrowErrno("sigaction for the vCPU kick signal");
+  if (::sigaction(KickSignal(), &sa, nullptr) != 0)
+    ThrowErrno("sigaction for the vCPU kick signal");
 }
 
 VcpuThread::VcpuThread(std::unique_ptr<VcpuFd> vcpu, VcpuContext context)
@@ -74,15 +79,43 @@ void VcpuThread::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
+void VcpuThread::CountExit(const std::string& what) {
+  ++exit_counts_[what];
+}
+
+void VcpuThread::LogExitCounts() const {
+  std::vector<std::pair<uint64_t, std::string>> top;
+  for (const auto& [what, n] : exit_counts_) top.emplace_back(n, what);
+  std::sort(top.rbegin(), top.rend());
+  for (size_t i = 0; i < top.size() && i < 12; ++i) {
+    spdlog::debug("vCPU {}: {} exits: {}", vcpu_->index(), top[i].first, top[i].second);
+  }
+}
+
 void VcpuThread::Loop() {
+  count_exits_ = spdlog::should_log(spdlog::level::debug);
   try {
     while (!ctx_.stop->stopping()) {
       if (!vcpu_->Run()) continue;  // interrupted: re-check stopping
+      if (count_exits_) {
+        const kvm_run* run = vcpu_->run();
+        char what[48];
+        if (run->exit_reason == KVM_EXIT_IO) {
+          std::snprintf(what, sizeof what, "io %#x", run->io.port);
+        } else if (run->exit_reason == KVM_EXIT_MMIO) {
+          std::snprintf(what, sizeof what, "mmio %#llx",
+                        static_cast<unsigned long long>(run->mmio.phys_addr & ~0xfffull));
+        } else {
+          std::snprintf(what, sizeof what, "exit reason %u", run->exit_reason);
+        }
+        CountExit(what);
+      }
       if (!HandleExit()) break;
     }
   } catch (const std::exception& e) {
     ctx_.stop->Request(ErrorStop("vCPU " + std::to_string(vcpu_->index()) + ": " + e.what()));
   }
+  if (count_exits_) LogExitCounts();
 }
 
 void VcpuThread::HandleIo() {

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -44,8 +45,15 @@ class VcpuThread {
   void HandleIo();
   void HandleMmio();
 
+  // Exit counts by kind ("io 0x3f8", "mmio 0xfee00000", "hlt", ...), kept only at debug log
+  // level (where boot time is investigated) and logged when the thread ends.
+  void CountExit(const std::string& what);
+  void LogExitCounts() const;
+
   std::unique_ptr<VcpuFd> vcpu_;
   VcpuContext ctx_;
+  bool count_exits_ = false;
+  std::map<std::string, uint64_t> exit_counts_;
   std::thread thread_;
   std::atomic<bool> started_{false};
   pthread_t handle_{};

@@ -30,7 +30,9 @@ struct RunResult {
   }
 };
 
-bool KvmUsable() { return ::access("/dev/kvm", R_OK | W_OK) == 0; }
+bool KvmUsable() {
+  return ::access("/dev/kvm", R_OK | W_OK) == 0;
+}
 
 std::string Guest(const std::string& name) {
   return std::string(STRATO_GUEST_DIR) + "/guest_" + name + ".elf";
@@ -41,8 +43,8 @@ RunResult RunVm(const std::string& args) {
   fs::path dir = fs::temp_directory_path() / ("strato-vm-test-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::string out = (dir / "out").string(), err = (dir / "err").string();
-  std::string cmd = "timeout 60 " + std::string(STRATO_CLI) + " vm " + args + " </dev/null >" + out +
-                    " 2>" + err;
+  std::string cmd =
+      "timeout 60 " + std::string(STRATO_CLI) + " vm " + args + " </dev/null >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -52,12 +54,12 @@ RunResult RunVm(const std::string& args) {
   return r;
 }
 
-#define REQUIRE_KVM()                                     \
-  do {                                                    \
-    if (!KvmUsable()) {                                   \
+#define REQUIRE_KVM()                                       \
+  do {                                                      \
+    if (!KvmUsable()) {                                     \
       WARN("SKIP: /dev/kvm is not available to this user"); \
-      return;                                             \
-    }                                                     \
+      return;                                               \
+    }                                                       \
   } while (0)
 
 }  // namespace
@@ -115,8 +117,8 @@ TEST_CASE("every stop reason maps to its report and exit code") {
   const Case cases[] = {{1, "test-passed", 0}, {2, "test-failed 7", 1}, {3, "triple-fault", 3},
                         {4, "reboot", 0},      {5, "poweroff", 0},      {6, "panic", 4}};
   for (const auto& c : cases) {
-    RunResult r = RunVm("--kernel " + Guest("stop_reasons") + " --memory 16 --cmdline action=" +
-                        std::to_string(c.action));
+    RunResult r = RunVm("--kernel " + Guest("stop_reasons") +
+                        " --memory 16 --cmdline action=" + std::to_string(c.action));
     INFO("action " << c.action << ": " << r.stdout_text << r.stderr_text);
     CHECK(r.LastStderrLine() == std::string("strato vm: guest stopped: ") + c.reason);
     CHECK(r.exit_code == c.exit_code);

@@ -79,5 +79,6 @@ TEST_CASE("guest memory accessors are bounds-checked") {
   CHECK(m.HostRange(1, ~0ull) == nullptr);
   CHECK_THROWS_WITH(m.WriteObject(4 * kMiB - 2, uint32_t{1}),
                     "guest write of 4 bytes at 0x3ffffe is outside guest RAM (4 MiB)");
-  CHECK_THROWS_WITH(GuestMemory(3 * kMiB), "guest memory size 3145728 is not a non-zero multiple of 2 MiB");
+  CHECK_THROWS_WITH(GuestMemory(3 * kMiB),
+                    "guest memory size 3145728 is not a non-zero multiple of 2 MiB");
 }

@@ -67,13 +67,15 @@ TEST_CASE("ParseBzImageHeader rejects what it cannot boot") {
         "bz: not a bootable bzImage: boot protocol 2.10 is older than 2.12 (no 64-bit entry)");
   image = MakeBzImage();
   image[kSetupHeaderOffset + offsetof(setup_header, xloadflags)] = 0;
-  CHECK(ParseError(image) == "bz: not a bootable bzImage: kernel has no 64-bit entry (XLF_KERNEL_64)");
+  CHECK(ParseError(image) ==
+        "bz: not a bootable bzImage: kernel has no 64-bit entry (XLF_KERNEL_64)");
   image = MakeBzImage();
   image[kSetupHeaderOffset + offsetof(setup_header, loadflags)] = 0;
   CHECK(ParseError(image) == "bz: not a bootable bzImage: kernel is not loaded high (zImage?)");
   image = MakeBzImage();
   image[kSetupHeaderOffset] = 200;  // setup_sects past the end of the file
-  CHECK(ParseError(image) == "bz: not a bootable bzImage: setup sectors cover the whole file (truncated?)");
+  CHECK(ParseError(image) ==
+        "bz: not a bootable bzImage: setup sectors cover the whole file (truncated?)");
   image = MakeBzImage();
   image[0x1fe] = 0;
   CHECK(ParseError(image) == "bz: not a bootable bzImage: boot flag is not 0xaa55");
@@ -85,6 +87,7 @@ TEST_CASE("LoadBzImage refuses a kernel larger than guest RAM") {
     LoadBzImage(MakeBzImage(), memory, "bz");
     FAIL("loaded");
   } catch (const strato::Error& e) {
-    CHECK(std::string(e.what()) == "bz: kernel needs 2 MiB above 1 MiB, more than guest RAM: give the VM more memory");
+    CHECK(std::string(e.what()) ==
+          "bz: kernel needs 2 MiB above 1 MiB, more than guest RAM: give the VM more memory");
   }
 }

@@ -116,8 +116,10 @@ TEST_CASE("LoadElf rejects truncated and garbage images with clear errors") {
   auto good = ElfBuilder{}.Build();
   CHECK(LoadError(std::vector<uint8_t>(good.begin(), good.begin() + 20), memory) ==
         "k.elf: not a loadable x86-64 ELF kernel: file is shorter than an ELF header");
-  CHECK(LoadError(std::vector<uint8_t>(good.begin(), good.begin() + sizeof(Elf64_Ehdr) + 10), memory) ==
-        "k.elf: not a loadable x86-64 ELF kernel: program header table is outside the file (truncated?)");
+  CHECK(LoadError(std::vector<uint8_t>(good.begin(), good.begin() + sizeof(Elf64_Ehdr) + 10),
+                  memory) ==
+        "k.elf: not a loadable x86-64 ELF kernel: program header table is outside the file "
+        "(truncated?)");
   CHECK(LoadError(std::vector<uint8_t>(good.begin(), good.end() - 2), memory) ==
         "k.elf: not a loadable x86-64 ELF kernel: segment 0 data is outside the file (truncated?)");
   auto bad = good;
@@ -125,17 +127,20 @@ TEST_CASE("LoadElf rejects truncated and garbage images with clear errors") {
   CHECK(LoadError(bad, memory) == "k.elf: not a loadable x86-64 ELF kernel: not a 64-bit ELF");
   bad = good;
   Patch<uint16_t>(bad, offsetof(Elf64_Ehdr, e_machine), EM_AARCH64);
-  CHECK(LoadError(bad, memory) == "k.elf: not a loadable x86-64 ELF kernel: machine 183 is not x86-64");
+  CHECK(LoadError(bad, memory) ==
+        "k.elf: not a loadable x86-64 ELF kernel: machine 183 is not x86-64");
   bad = good;
   Patch<uint16_t>(bad, offsetof(Elf64_Ehdr, e_type), ET_DYN);
-  CHECK(LoadError(bad, memory) == "k.elf: not a loadable x86-64 ELF kernel: not an executable (ET_EXEC) image");
+  CHECK(LoadError(bad, memory) ==
+        "k.elf: not a loadable x86-64 ELF kernel: not an executable (ET_EXEC) image");
   bad = good;
   Patch<uint16_t>(bad, offsetof(Elf64_Ehdr, e_phnum), 0xffff);
   CHECK(LoadError(bad, memory) == "k.elf: not a loadable x86-64 ELF kernel: 65535 program headers");
   bad = good;
   Patch<uint64_t>(bad, offsetof(Elf64_Ehdr, e_phoff), ~0ull - 8);
   CHECK(LoadError(bad, memory) ==
-        "k.elf: not a loadable x86-64 ELF kernel: program header table is outside the file (truncated?)");
+        "k.elf: not a loadable x86-64 ELF kernel: program header table is outside the file "
+        "(truncated?)");
   bad = good;
   Patch<uint64_t>(bad, sizeof(Elf64_Ehdr) + offsetof(Elf64_Phdr, p_offset), ~0ull);
   CHECK(LoadError(bad, memory) ==
@@ -152,7 +157,8 @@ TEST_CASE("LoadElf refuses segments outside RAM, below 1 MiB, or an entry outsid
   ElfBuilder high;
   high.paddr = high.entry = 16 * kMiB - 2;
   CHECK(LoadError(high.Build(), memory) ==
-        "k.elf: segment 0 [0xfffffe, +0x14) does not fit in guest RAM (16 MiB): give the VM more memory");
+        "k.elf: segment 0 [0xfffffe, +0x14) does not fit in guest RAM (16 MiB): give the VM more "
+        "memory");
   ElfBuilder wrap;
   wrap.paddr = ~0ull - 3;
   CHECK(LoadError(wrap.Build(), memory).find("does not fit in guest RAM") != std::string::npos);
@@ -161,8 +167,10 @@ TEST_CASE("LoadElf refuses segments outside RAM, below 1 MiB, or an entry outsid
   CHECK(LoadError(entry.Build(), memory) ==
         "k.elf: not a loadable x86-64 ELF kernel: entry point 0x500000 is not in a loaded segment");
   auto image = ElfBuilder{}.Build();
-  Patch<uint64_t>(image, sizeof(Elf64_Ehdr) + offsetof(Elf64_Phdr, p_memsz), 1);  // filesz 4 > memsz 1
-  CHECK(LoadError(image, memory) == "k.elf: not a loadable x86-64 ELF kernel: segment 0 has filesz > memsz");
+  Patch<uint64_t>(image, sizeof(Elf64_Ehdr) + offsetof(Elf64_Phdr, p_memsz),
+                  1);  // filesz 4 > memsz 1
+  CHECK(LoadError(image, memory) ==
+        "k.elf: not a loadable x86-64 ELF kernel: segment 0 has filesz > memsz");
 }
 
 TEST_CASE("LooksLikeElf checks only the magic") {

@@ -10,7 +10,9 @@ using namespace strato::vmm;
 namespace {
 struct Recorder : BusDevice {
   std::vector<std::pair<uint64_t, uint64_t>> writes;  // offset, value
-  void Read(uint64_t offset, std::span<uint8_t> data) override { SetAccessValue(data, 0x1100 + offset); }
+  void Read(uint64_t offset, std::span<uint8_t> data) override {
+    SetAccessValue(data, 0x1100 + offset);
+  }
   void Write(uint64_t offset, std::span<const uint8_t> data) override {
     writes.emplace_back(offset, AccessValue(data));
   }

@@ -29,7 +29,8 @@ TEST_CASE("boot page tables identity-map 0-4 GiB with 2 MiB pages") {
   memory.Read(layout::kPdptStart + 3 * 8, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&e), 8));
   CHECK(e == ((layout::kPdStart + 3 * 0x1000) | 3));
   // The last 2 MiB page (holding the LAPIC) maps 0xffe00000.
-  memory.Read(layout::kPdStart + 3 * 0x1000 + 511 * 8, std::span<uint8_t>(reinterpret_cast<uint8_t*>(&e), 8));
+  memory.Read(layout::kPdStart + 3 * 0x1000 + 511 * 8,
+              std::span<uint8_t>(reinterpret_cast<uint8_t*>(&e), 8));
   CHECK(e == (0xffe00000ull | 0x83));
   kvm_sregs sregs{};
   ApplyLongModeSregs(sregs);

@@ -1,8 +1,9 @@
+#include "vmm/vcpu/quirks.h"
+
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
 #include "vmm/vcpu/cpuid.h"
-#include "vmm/vcpu/quirks.h"
 
 using namespace strato::vmm;
 

@@ -42,7 +42,7 @@ TEST_CASE("8250: the Linux probe's scratch, loopback and FIFO checks") {
   Uart u;
   u.Out(7, 0xa5);
   CHECK(u.In(7) == 0xa5);
-  u.Out(4, 0x1a);  // LOOP | OUT2 | RTS
+  u.Out(4, 0x1a);                   // LOOP | OUT2 | RTS
   CHECK((u.In(6) & 0xf0) == 0x90);  // DCD | CTS
   u.Out(4, 0x1f);
   CHECK((u.In(6) & 0xf0) == 0xf0);

@@ -26,12 +26,15 @@ TEST_CASE("stop reasons: names and exit codes of the contract") {
 
 TEST_CASE("a reset is classified by what the kernel printed before it") {
   using R = ResetSource;
-  CHECK(StopController::ClassifyReset(R::kKeyboardController, false, false, false) == StopKind::kReboot);
-  CHECK(StopController::ClassifyReset(R::kTripleFault, false, false, false) == StopKind::kTripleFault);
+  CHECK(StopController::ClassifyReset(R::kKeyboardController, false, false, false) ==
+        StopKind::kReboot);
+  CHECK(StopController::ClassifyReset(R::kTripleFault, false, false, false) ==
+        StopKind::kTripleFault);
   CHECK(StopController::ClassifyReset(R::kTripleFault, false, false, true) == StopKind::kReboot);
   CHECK(StopController::ClassifyReset(R::kTripleFault, false, true, true) == StopKind::kPanic);
   // Power down wins: after it, init's exit panics and panic=-1 resets.
-  CHECK(StopController::ClassifyReset(R::kKeyboardController, true, true, false) == StopKind::kPowerOff);
+  CHECK(StopController::ClassifyReset(R::kKeyboardController, true, true, false) ==
+        StopKind::kPowerOff);
   CHECK(StopController::ClassifyReset(R::kSystemEvent, false, false, false) == StopKind::kReboot);
 }
 
@@ -69,12 +72,14 @@ TEST_CASE("guest console passes bytes through and notes the kernel's shutdown li
   CHECK(stop.reason().Describe() == "poweroff");
 }
 
-TEST_CASE("guest console: a very long line cannot grow without bound, and still matches later lines") {
+TEST_CASE(
+    "guest console: a very long line cannot grow without bound, and still matches later lines") {
   StopController stop;
   GuestConsole console(-1, stop, nullptr);
   for (int i = 0; i < 100000; ++i) console.Put('x');
   console.Put('\n');
-  for (char c : std::string("Kernel panic - not syncing: VFS\n")) console.Put(static_cast<uint8_t>(c));
+  for (char c : std::string("Kernel panic - not syncing: VFS\n"))
+    console.Put(static_cast<uint8_t>(c));
   stop.RequestReset(ResetSource::kKeyboardController);
   CHECK(stop.reason().Describe() == "panic");
 }
