@@ -5,7 +5,10 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -221,7 +224,20 @@ const Quirks& Vm::quirks() const {
 StopReason Vm::Run() {
   VcpuThread::InstallKickSignal();
   for (auto& v : s_->vcpus) v->Start();
+  std::thread sampler;
+  std::atomic<bool> sampling{s_->config.sample_rip_hz > 0};
+  if (sampling) {
+    sampler = std::thread([this, &sampling] {
+      auto period = std::chrono::microseconds(1000000 / s_->config.sample_rip_hz);
+      while (sampling.load()) {
+        std::this_thread::sleep_for(period);
+        for (auto& v : s_->vcpus) v->Sample();
+      }
+    });
+  }
   s_->loop.Run();
+  sampling.store(false);
+  if (sampler.joinable()) sampler.join();
   for (auto& v : s_->vcpus) v->Kick();
   for (auto& v : s_->vcpus) v->Join();
   StopReason r = s_->stop.reason();

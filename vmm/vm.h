@@ -28,6 +28,9 @@ struct VmConfig {
   // The test-status port (layout::kPortTestStatus): for test guests and `strato vm`.
   bool test_status_port = true;
   std::string kvm_device = "/dev/kvm";
+  // Boot profiling: interrupt every vCPU this many times a second and log a RIP histogram at the
+  // end (0 = off). Resolve the addresses with the kernel's System.map.
+  uint32_t sample_rip_hz = 0;
 };
 
 class Vm {

@@ -45,6 +45,8 @@ int RunVm(const std::vector<std::string>& args) {
        "serial console: - = stdout/stdin (default), or a file/FIFO"},
       {"quirks", true, false, "MODE", "nested-KVM workarounds: auto (detect), on, off"},
       {"hugepages", false, false, "", "back guest RAM with hugepages"},
+      {"sample-rip", true, false, "HZ",
+       "profile: sample each vCPU's RIP HZ times a second, log the top addresses"},
       {"help", false, false, "", "show this help"},
   });
   ParsedFlags flags = parser.Parse(args);
@@ -67,6 +69,7 @@ int RunVm(const std::vector<std::string>& args) {
   config.console = flags.Get("console").value_or("-");
   config.quirks = vmm::ParseQuirkMode(flags.Get("quirks").value_or("auto"));
   config.hugepages = flags.Has("hugepages");
+  config.sample_rip_hz = static_cast<uint32_t>(flags.GetUint("sample-rip", 1, 1000).value_or(0));
 
   vmm::StopReason reason;
   try {

@@ -75,6 +75,12 @@ void VcpuThread::Kick() {
   }
 }
 
+void VcpuThread::Sample() {
+  if (started_.load(std::memory_order_acquire) && thread_.joinable()) {
+    pthread_kill(handle_, KickSignal());
+  }
+}
+
 void VcpuThread::Join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -96,7 +102,10 @@ void VcpuThread::Loop() {
   count_exits_ = spdlog::should_log(spdlog::level::debug);
   try {
     while (!ctx_.stop->stopping()) {
-      if (!vcpu_->Run()) continue;  // interrupted: re-check stopping
+      if (!vcpu_->Run()) {  // interrupted: a sample request, or re-check stopping
+        if (!ctx_.stop->stopping()) ++rip_samples_[vcpu_->GetRegs().rip];
+        continue;
+      }
       if (count_exits_) {
         const kvm_run* run = vcpu_->run();
         char what[48];
@@ -116,6 +125,14 @@ void VcpuThread::Loop() {
     ctx_.stop->Request(ErrorStop("vCPU " + std::to_string(vcpu_->index()) + ": " + e.what()));
   }
   if (count_exits_) LogExitCounts();
+  if (!rip_samples_.empty()) {
+    std::vector<std::pair<uint64_t, uint64_t>> top;
+    for (const auto& [rip, n] : rip_samples_) top.emplace_back(n, rip);
+    std::sort(top.rbegin(), top.rend());
+    for (size_t i = 0; i < top.size() && i < 25; ++i) {
+      spdlog::info("vCPU {}: {} samples at RIP {:#x}", vcpu_->index(), top[i].first, top[i].second);
+    }
+  }
 }
 
 void VcpuThread::HandleIo() {

@@ -32,6 +32,9 @@ class VcpuThread {
   ~VcpuThread();
   void Start();
   void Kick();
+  // Interrupts KVM_RUN once without stopping: the vCPU records its RIP (boot-time profiling,
+  // `strato vm --sample-rip HZ`; the histogram is logged when the thread ends).
+  void Sample();
   void Join();
   VcpuFd& vcpu() { return *vcpu_; }
 
@@ -53,6 +56,7 @@ class VcpuThread {
   std::unique_ptr<VcpuFd> vcpu_;
   VcpuContext ctx_;
   bool count_exits_ = false;
+  std::map<uint64_t, uint64_t> rip_samples_;
   std::map<std::string, uint64_t> exit_counts_;
   std::thread thread_;
   std::atomic<bool> started_{false};

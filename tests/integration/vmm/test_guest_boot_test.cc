@@ -38,13 +38,14 @@ std::string Guest(const std::string& name) {
   return std::string(STRATO_GUEST_DIR) + "/guest_" + name + ".elf";
 }
 
-// Runs `strato vm <args>` with a 60 s limit, stdin from /dev/null.
-RunResult RunVm(const std::string& args) {
+// Runs `strato vm <args>` with a 60 s limit; stdin from /dev/null unless `input` is given.
+RunResult RunVm(const std::string& args, const std::string& input = "") {
   fs::path dir = fs::temp_directory_path() / ("strato-vm-test-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::string out = (dir / "out").string(), err = (dir / "err").string();
-  std::string cmd =
-      "timeout 60 " + std::string(STRATO_CLI) + " vm " + args + " </dev/null >" + out + " 2>" + err;
+  std::string cmd = "timeout 60 " + std::string(STRATO_CLI) + " vm " + args;
+  cmd = input.empty() ? cmd + " </dev/null" : "printf '" + input + "' | " + cmd;
+  cmd += " >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -156,4 +157,13 @@ TEST_CASE("bad flags are usage errors (exit 2)") {
   RunResult q = RunVm("--kernel x --quirks maybe");
   CHECK(q.exit_code == 2);
   CHECK(q.stderr_text.find("--quirks: expected auto, on or off") != std::string::npos);
+}
+
+TEST_CASE("console input reaches the guest through the UART's interrupt") {
+  REQUIRE_KVM();
+  RunResult r = RunVm("--kernel " + Guest("serial_input") + " --memory 16", "ping\\n");
+  INFO(r.stdout_text << r.stderr_text);
+  CHECK(r.stdout_text == "ready\ngot: ping\n");
+  CHECK(r.LastStderrLine() == "strato vm: guest stopped: test-passed");
+  CHECK(r.exit_code == 0);
 }
