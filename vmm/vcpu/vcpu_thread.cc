@@ -14,6 +14,8 @@ namespace strato::vmm {
 
 namespace {
 
+constexpr uint64_t kRflagsInterruptEnable = 1u << 9;  // RFLAGS.IF
+
 // Signal used to interrupt KVM_RUN: a real-time signal nobody else in strato uses.
 int KickSignal() {
   return SIGRTMIN + 1;
@@ -81,6 +83,11 @@ void VcpuThread::Sample() {
   }
 }
 
+void VcpuThread::ProbeHalt() {
+  probe_halt_.store(true);
+  Sample();
+}
+
 void VcpuThread::Join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -102,8 +109,18 @@ void VcpuThread::Loop() {
   count_exits_ = spdlog::should_log(spdlog::level::debug);
   try {
     while (!ctx_.stop->stopping()) {
-      if (!vcpu_->Run()) {  // interrupted: a sample request, or re-check stopping
-        if (!ctx_.stop->stopping()) ++rip_samples_[vcpu_->GetRegs().rip];
+      if (!vcpu_->Run()) {  // interrupted: a sample or halt probe, or re-check stopping
+        if (ctx_.stop->stopping()) continue;
+        kvm_regs regs = vcpu_->GetRegs();
+        if (probe_halt_.exchange(false)) {
+          // Halted with interrupts off, or an AP that was never started (waiting for SIPI).
+          uint32_t mp = vcpu_->GetMpState().mp_state;
+          halted_for_good_.store(
+              (mp == KVM_MP_STATE_HALTED && (regs.rflags & kRflagsInterruptEnable) == 0) ||
+              mp == KVM_MP_STATE_UNINITIALIZED || mp == KVM_MP_STATE_INIT_RECEIVED);
+        } else {
+          ++rip_samples_[regs.rip];
+        }
         continue;
       }
       if (count_exits_) {

@@ -116,7 +116,8 @@ TEST_CASE("every stop reason maps to its report and exit code") {
     int exit_code;
   };
   const Case cases[] = {{1, "test-passed", 0}, {2, "test-failed 7", 1}, {3, "triple-fault", 3},
-                        {4, "reboot", 0},      {5, "poweroff", 0},      {6, "panic", 4}};
+                        {4, "reboot", 0},      {5, "poweroff", 0},      {6, "panic", 4},
+                        {7, "poweroff", 0}};
   for (const auto& c : cases) {
     RunResult r = RunVm("--kernel " + Guest("stop_reasons") +
                         " --memory 16 --cmdline action=" + std::to_string(c.action));
