@@ -162,6 +162,8 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
     }
     for (auto& v : s.vcpus) v->ProbeHalt();
   });
+  // A console reader that goes away must not kill the VMM (writes then fail with EPIPE).
+  ::signal(SIGPIPE, SIG_IGN);
   // SIGTERM / SIGINT / SIGHUP end the VM cleanly (threads joined, console flushed).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
