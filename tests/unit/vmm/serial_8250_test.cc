@@ -76,6 +76,8 @@ TEST_CASE("8250: THR-empty interrupt on enable and per byte, cleared by reading 
   CHECK(u.In(2) == 0x01);  // reading IIR cleared it
   u.Out(0, 'a');
   CHECK(u.irq->pulses == 2);
+  u.Out(0, 'b');  // THRE still pending (IIR not read): no new edge
+  CHECK(u.irq->pulses == 2);
   CHECK(u.In(2) == 0x02);
 }
 
