@@ -15,6 +15,7 @@ namespace strato::vmm {
 namespace {
 
 constexpr uint64_t kRflagsInterruptEnable = 1u << 9;  // RFLAGS.IF
+constexpr size_t kRipSamplesLogged = 200;              // --sample-rip: the most frequent RIPs
 
 // Signal used to interrupt KVM_RUN: a real-time signal nobody else in strato uses.
 int KickSignal() {
@@ -146,7 +147,7 @@ void VcpuThread::Loop() {
     std::vector<std::pair<uint64_t, uint64_t>> top;
     for (const auto& [rip, n] : rip_samples_) top.emplace_back(n, rip);
     std::sort(top.rbegin(), top.rend());
-    for (size_t i = 0; i < top.size() && i < 25; ++i) {
+    for (size_t i = 0; i < top.size() && i < kRipSamplesLogged; ++i) {
       spdlog::info("vCPU {}: {} samples at RIP {:#x}", vcpu_->index(), top[i].first, top[i].second);
     }
   }
