@@ -168,3 +168,20 @@ TEST_CASE("console input reaches the guest through the UART's interrupt") {
   CHECK(r.LastStderrLine() == "strato vm: guest stopped: test-passed");
   CHECK(r.exit_code == 0);
 }
+
+TEST_CASE("hugepages without reserved ones are a clear error, not a crash") {
+  REQUIRE_KVM();
+  std::string reserved = strato::ReadFile("/proc/sys/vm/nr_hugepages");
+  RunResult r =
+      RunVm("--kernel " + Guest("stop_reasons") + " --memory 16 --hugepages --cmdline action=1");
+  INFO(r.stdout_text << r.stderr_text);
+  if (std::stoul(reserved) * 2 >= 16) {
+    CHECK(r.LastStderrLine() == "strato vm: guest stopped: test-passed");
+    return;
+  }
+  CHECK(r.stderr_text.find(
+            "strato vm: mmap 16 MiB of guest memory with hugepages (are enough reserved "
+            "in /proc/sys/vm/nr_hugepages?): Cannot allocate memory\n") != std::string::npos);
+  CHECK(r.LastStderrLine() == "strato vm: guest stopped: error");
+  CHECK(r.exit_code == 5);
+}
