@@ -222,7 +222,7 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   // vCPUs: all get CPUID and MSRs; the boot vCPU gets the 64-bit entry state, the others wait for
   // INIT/SIPI from the guest (in-kernel LAPIC).
   auto supported = s.kvm->SupportedCpuid();
-  VcpuContext ctx{&s.pio, &s.mmio, s.memory.get(), &s.stop, s.quirks};
+  VcpuContext ctx{&s.pio, &s.mmio, s.memory.get(), &s.stop, s.quirks, config.sample_rip_hz > 0};
   const std::pair<uint32_t, uint64_t> msrs[] = {{kMsrMiscEnable, kMiscEnableFastStrings},
                                                 {kMsrMtrrDefType, kMtrrEnableWriteBack}};
   for (uint32_t i = 0; i < config.cpus; ++i) {

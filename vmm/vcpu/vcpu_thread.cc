@@ -119,7 +119,7 @@ void VcpuThread::Loop() {
           halted_for_good_.store(
               (mp == KVM_MP_STATE_HALTED && (regs.rflags & kRflagsInterruptEnable) == 0) ||
               mp == KVM_MP_STATE_UNINITIALIZED || mp == KVM_MP_STATE_INIT_RECEIVED);
-        } else {
+        } else if (ctx_.sample_rip) {
           ++rip_samples_[regs.rip];
         }
         continue;

@@ -24,6 +24,7 @@ struct VcpuContext {
   const GuestMemory* memory = nullptr;
   StopController* stop = nullptr;
   Quirks quirks;
+  bool sample_rip = false;  // record RIPs on sample kicks (--sample-rip)
 };
 
 class VcpuThread {
