@@ -34,3 +34,9 @@ TEST_CASE("each vCPU's CPUID carries its APIC id and the hypervisor bit") {
   CHECK(cpu2[1].edx == 2);
   CHECK(cpu2[2].ebx == 0x1234);
 }
+
+TEST_CASE("the fast KVM flavor check needs a known KVM module for 'hardware-assisted'") {
+  // Without any of kvm_intel/kvm_amd/kvm_pvm in the module directory the host cannot be called
+  // hardware-assisted, whatever the CPU flags say.
+  CHECK(DetectKvmFlavor("/nonexistent-sys-module") == KvmFlavor::kNestedOrSoftware);
+}
