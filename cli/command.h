@@ -25,5 +25,6 @@ inline constexpr int kExitUsage = 2;
 int RunDoctor(const std::vector<std::string>& args);
 int RunInspect(const std::vector<std::string>& args);
 int RunConvert(const std::vector<std::string>& args);
+int RunVm(const std::vector<std::string>& args);
 
 }  // namespace strato::cli
