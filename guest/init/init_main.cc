@@ -32,17 +32,14 @@ void MountKernelFilesystems() {
   MountOrThrow("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "");
 }
 
-// Test mode refuses to run in the host's own mount namespace: its mounts must vanish with the
-// test's namespaces.
-void CheckPrivateMountNamespace() {
-  struct stat self {
-  }, host{};
-  if (::stat("/proc/self/ns/mnt", &self) != 0 || ::stat("/proc/1/ns/mnt", &host) != 0) {
-    ThrowErrno("stat mount namespaces");
-  }
-  // /proc is still the host's here, so /proc/1 is the host's init.
-  if (self.st_ino == host.st_ino) {
-    throw Error("test mode needs its own mount namespace (unshare CLONE_NEWNS)");
+// Test mode refuses to run anywhere but as PID 1 of a fresh PID namespace, which the test
+// harness creates together with a fresh mount namespace (one unshare call): its mounts must
+// vanish with the test's namespaces, never touch the host's.
+void CheckFreshNamespaces() {
+  if (::getpid() != 1) {
+    throw Error(
+        "test mode must run as PID 1 of fresh namespaces "
+        "(unshare CLONE_NEWNS|CLONE_NEWPID, then fork)");
   }
 }
 
@@ -51,7 +48,7 @@ int Run(const InitOptions& options, const GuestConfig& config) {
   layout.tmpfs_size_bytes = config.upper.tmpfs_size_bytes;
   std::string work_dir;
   if (options.test_mode) {
-    CheckPrivateMountNamespace();
+    CheckFreshNamespaces();
     MakeMountsPrivate();
     work_dir = options.staging_dir;
     MountOrThrow("tmpfs", work_dir, "tmpfs", 0, "mode=0755");
