@@ -1,0 +1,111 @@
+// The static strato-init binary itself, on its PID 1 (VM) path, as far as a host can take it: in
+// a chroot laid out like the initramfs (/init, /strato/config.json), as PID 1 of fresh mount and
+// PID namespaces. It leaves the initramfs root for a staging tmpfs, mounts devtmpfs, proc and
+// sysfs, looks for its layer disks by virtio serial, finds none (a host has no strato disks),
+// reports it, prints the exit status and powers off, which in a PID namespace ends the namespace
+// (reboot(2) with RB_POWER_OFF in a child PID namespace kills its init with SIGINT).
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "guest/config/guest_config.h"
+#include "tests/integration/init/init_harness.h"
+
+namespace strato::guest::test {
+namespace {
+
+const std::string kStratoInit = std::string(STRATO_BINARY_DIR) + "/guest/strato-init";
+
+struct ProcessResult {
+  int wait_status = 0;
+  std::string output;
+};
+
+// Runs `/init` inside `root` as PID 1 of new namespaces; stdout+stderr go to a file.
+ProcessResult RunAsNamespaceInit(const std::string& root, const std::string& output_file) {
+  pid_t outer = ::fork();
+  REQUIRE(outer >= 0);
+  if (outer == 0) {
+    if (::unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC) != 0) ::_exit(90);
+    pid_t init = ::fork();
+    if (init == 0) {
+      int out = ::open(output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || ::mount("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(91);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      if (::chroot(root.c_str()) != 0 || ::chdir("/") != 0) ::_exit(92);
+      char* argv[] = {const_cast<char*>("/init"), nullptr};
+      char* envp[] = {nullptr};
+      ::execve("/init", argv, envp);
+      ::_exit(93);
+    }
+    int status = 0;
+    ::waitpid(init, &status, 0);
+    // Pass the wait status up: exit code, or 100 + signal.
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status));
+  }
+  int status = 0;
+  ::waitpid(outer, &status, 0);
+  return {status, ReadFile(output_file)};
+}
+
+TEST_CASE("strato-init binary: refuses to run outside PID 1") {
+  REQUIRE(::access(kStratoInit.c_str(), X_OK) == 0);
+  TempDir dir;
+  std::string out = dir.path() + "/out";
+  std::string cmd = kStratoInit + " > " + out + " 2>&1";
+  int status = std::system(cmd.c_str());
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(ReadFile(out) == "strato-init: must run as PID 1 inside a strato VM\n");
+}
+
+TEST_CASE("strato-init binary: PID 1 path up to disk discovery, then power off") {
+  if (std::string why = HostSkipReason(); !why.empty()) {
+    WARN("SKIP: " << why);
+    return;
+  }
+  TempDir dir;
+  std::string root = dir.path() + "/initramfs";
+  std::filesystem::create_directories(root + "/strato");
+  std::filesystem::copy_file(kStratoInit, root + "/init");
+  GuestConfig config = ConfigFor(DefaultSpec({"true"}), 1);
+  WriteFileAtomic(root + "/strato/config.json", SerializeGuestConfig(config));
+  ProcessResult r = RunAsNamespaceInit(root, dir.path() + "/out");
+  CHECK_THAT(r.output,
+             Catch::StartsWith("strato-init: error: layer disks not found by serial: "
+                               "strato-L0-test (present: "));
+  CHECK_THAT(r.output, Catch::EndsWith("strato-init: exit-status 125\n"));
+  // reboot(RB_POWER_OFF) in a child PID namespace: its init is killed by SIGINT.
+  REQUIRE(WIFEXITED(r.wait_status));
+  CHECK(WEXITSTATUS(r.wait_status) == 100 + SIGINT);
+}
+
+TEST_CASE("strato-init binary: a malformed config is reported, then power off") {
+  if (std::string why = HostSkipReason(); !why.empty()) {
+    WARN("SKIP: " << why);
+    return;
+  }
+  TempDir dir;
+  std::string root = dir.path() + "/initramfs";
+  std::filesystem::create_directories(root + "/strato");
+  std::filesystem::copy_file(kStratoInit, root + "/init");
+  WriteFileAtomic(root + "/strato/config.json", R"({"strato":{"version":1,"layers":[]}})");
+  ProcessResult r = RunAsNamespaceInit(root, dir.path() + "/out");
+  CHECK(r.output ==
+        "strato-init: error: spec: required field missing\n"
+        "strato-init: exit-status 125\n");
+  REQUIRE(WIFEXITED(r.wait_status));
+  CHECK(WEXITSTATUS(r.wait_status) == 100 + SIGINT);
+}
+
+}  // namespace
+}  // namespace strato::guest::test
