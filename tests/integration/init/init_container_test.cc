@@ -215,16 +215,17 @@ TEST_CASE("init: masked and read-only paths") {
   tar.File("etc/secret", "secret\n").Dir("etc/secrets/").File("etc/secrets/key", "key\n");
   tar.Dir("etc/fixed/").File("etc/fixed/conf", "conf\n");
   std::string layer = MakeErofsLayer(dir.path(), "image", tar.Finish());
-  json spec = DefaultSpec({"sh", "-c",
-                           "cat /etc/secret; ls -A /etc/secrets; touch /etc/secrets/x; "
-                           "cat /etc/fixed/conf; echo new > /etc/fixed/conf; "
-                           "echo 1 > /proc/sys/kernel/domainname; echo done"});
+  json spec = DefaultSpec(
+      {"sh", "-c",
+       "cat /etc/secret; ls -A /etc/secrets; touch /etc/secrets/x; "
+       "cat /etc/fixed/conf; echo new > /etc/fixed/conf; "
+       "echo 1 > /proc/sys/kernel/domainname; ls /sys/fs/cgroup/cgroup.controllers; echo done"});
   spec["linux"]["maskedPaths"].push_back("/etc/secret");
   spec["linux"]["maskedPaths"].push_back("/etc/secrets");
   spec["linux"]["maskedPaths"].push_back("/etc/not-there");  // skipped
   spec["linux"]["readonlyPaths"].push_back("/etc/fixed");
   InitRun r = RunInit(ConfigFor(spec, 1), {layer});
-  CHECK(r.out == "conf\ndone\n");
+  CHECK(r.out == "conf\n/sys/fs/cgroup/cgroup.controllers\ndone\n");
   CHECK(r.err ==
         "touch: /etc/secrets/x: Read-only file system\n"
         "sh: can't create /etc/fixed/conf: Read-only file system\n"
@@ -253,6 +254,30 @@ TEST_CASE("init: multi-layer image with whiteouts and an opaque directory") {
   CHECK(r.out == "added\nkeep\nfresh\nnew keep\nfresh\nx\n");
   CHECK(r.err == "");
   CHECK(r.exit_status == 0);
+}
+
+TEST_CASE("init: an ext4 scratch disk holds the upper directory") {
+  STRATO_SKIP_UNLESS_HOST_READY();
+  if (::access("/sbin/mkfs.ext4", X_OK) != 0 || ::access("/sbin/debugfs", X_OK) != 0) {
+    WARN("SKIP: needs mkfs.ext4 and debugfs (e2fsprogs)");
+    return;
+  }
+  BusyboxImage image;
+  std::string scratch = image.dir.path() + "/scratch.ext4";
+  std::string mkfs = "/sbin/mkfs.ext4 -q -F " + scratch + " 16M > /dev/null";
+  REQUIRE(std::system(mkfs.c_str()) == 0);
+  GuestConfig config =
+      ConfigFor(DefaultSpec({"sh", "-c", "mkdir /data && echo persisted > /data/file"}), 1);
+  config.upper.scratch_disk_serial = "strato-scratch";
+  InitRun r = RunInit(config, {image.layer}, {}, scratch);
+  CHECK(r.log == kExitZeroLog);
+  REQUIRE(r.exit_status == 0);
+  // The write went to <scratch>/upper, as overlayfs's upper directory.
+  TempDir out;
+  std::string cat = "/sbin/debugfs -R 'cat /upper/data/file' " + scratch + " > " + out.path() +
+                    "/file 2>/dev/null";
+  REQUIRE(std::system(cat.c_str()) == 0);
+  CHECK(ReadFile(out.path() + "/file") == "persisted\n");
 }
 
 TEST_CASE("init: missing binary -> 127") {

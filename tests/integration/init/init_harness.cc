@@ -66,8 +66,8 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-LoopDevice::LoopDevice(const std::string& image) {
-  UniqueFd image_fd = OpenOrThrow(image, O_RDONLY);
+LoopDevice::LoopDevice(const std::string& image, bool read_only) {
+  UniqueFd image_fd = OpenOrThrow(image, read_only ? O_RDONLY : O_RDWR);
   UniqueFd control = OpenOrThrow("/dev/loop-control", O_RDWR);
   for (int attempt = 0; attempt < kLoopAttempts; ++attempt) {
     int n = ::ioctl(control.get(), LOOP_CTL_GET_FREE);
@@ -81,7 +81,7 @@ LoopDevice::LoopDevice(const std::string& image) {
     }
     loop_config config{};
     config.fd = static_cast<uint32_t>(image_fd.get());
-    config.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+    config.info.lo_flags = (read_only ? LO_FLAGS_READ_ONLY : 0) | LO_FLAGS_AUTOCLEAR;
     if (::ioctl(fd, LOOP_CONFIGURE, &config) == 0) {
       fd_ = fd;
       path_ = path;
@@ -120,7 +120,8 @@ std::string MakeErofsLayer(const std::string& dir, const std::string& name,
 }
 
 InitRun RunInit(const GuestConfig& config, const std::vector<std::string>& layer_images,
-                const std::function<void(pid_t, const std::string&)>& on_started) {
+                const std::function<void(pid_t, const std::string&)>& on_started,
+                const std::string& scratch_image) {
   TempDir tmp;
   const std::string config_path = tmp.path() + "/config.json";
   const std::string stage = tmp.path() + "/stage";
@@ -138,6 +139,10 @@ InitRun RunInit(const GuestConfig& config, const std::vector<std::string>& layer
   for (const std::string& image : layer_images) {
     loops.push_back(std::make_unique<LoopDevice>(image));
     options.layer_devices.push_back(loops.back()->path());
+  }
+  if (!scratch_image.empty()) {
+    loops.push_back(std::make_unique<LoopDevice>(scratch_image, /*read_only=*/false));
+    options.scratch_device = loops.back()->path();
   }
   UniqueFd out = OpenOrThrow(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   UniqueFd err = OpenOrThrow(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);

@@ -35,7 +35,7 @@ class TempDir {
 // A read-only loop device over an image file, detached on destruction.
 class LoopDevice {
  public:
-  explicit LoopDevice(const std::string& image);
+  explicit LoopDevice(const std::string& image, bool read_only = true);
   ~LoopDevice();
   LoopDevice(const LoopDevice&) = delete;
   LoopDevice& operator=(const LoopDevice&) = delete;
@@ -61,9 +61,11 @@ struct InitRun {
 
 // Runs strato-init (test mode) over the given layer images (bottom to top). `on_started`, when
 // set, is called with the host PID of the namespace's PID 1 once it runs (to send it signals).
+// `scratch_image`, when not empty, is an ext4 image attached read-write as the scratch disk.
 InitRun RunInit(
     const GuestConfig& config, const std::vector<std::string>& layer_images,
-    const std::function<void(pid_t init_pid, const std::string& out_path)>& on_started = {});
+    const std::function<void(pid_t init_pid, const std::string& out_path)>& on_started = {},
+    const std::string& scratch_image = "");
 
 // A spec for busybox with the mounts, maskedPaths and readonlyPaths containerd's default spec
 // has, and the given args. Callers edit the returned JSON before building a config.

@@ -80,9 +80,8 @@ TEST_CASE("strato-init binary: PID 1 path up to disk discovery, then power off")
   GuestConfig config = ConfigFor(DefaultSpec({"true"}), 1);
   WriteFileAtomic(root + "/strato/config.json", SerializeGuestConfig(config));
   ProcessResult r = RunAsNamespaceInit(root, dir.path() + "/out");
-  CHECK_THAT(r.output,
-             Catch::StartsWith("strato-init: error: layer disks not found by serial: "
-                               "strato-L0-test (present: "));
+  CHECK_THAT(r.output, Catch::StartsWith("strato-init: error: layer disks not found by serial: "
+                                         "strato-L0-test (present: "));
   CHECK_THAT(r.output, Catch::EndsWith("strato-init: exit-status 125\n"));
   // reboot(RB_POWER_OFF) in a child PID namespace: its init is killed by SIGINT.
   REQUIRE(WIFEXITED(r.wait_status));
