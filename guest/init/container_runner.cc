@@ -11,6 +11,7 @@
 #include "guest/init/process_launch.h"
 #include "guest/init/root_switch.h"
 #include "guest/init/supervisor.h"
+#include "guest/init/sysctl.h"
 
 namespace strato::guest {
 
@@ -29,6 +30,10 @@ int RunContainer(const GuestConfig& config, const RootfsLayout& layout,
   if (!hostname.empty() && ::sethostname(hostname.data(), hostname.size()) != 0) {
     ThrowErrno("sethostname " + hostname);
   }
+  if (!spec.domainname.empty() &&
+      ::setdomainname(spec.domainname.data(), spec.domainname.size()) != 0) {
+    ThrowErrno("setdomainname " + spec.domainname);
+  }
   std::vector<StagedFile> staged = StageCopiedFiles(config.files, work_dir + "/f");
   std::set<std::string> copied_paths;
   for (const CopiedFile& f : config.files) copied_paths.insert(f.path);
@@ -37,6 +42,7 @@ int RunContainer(const GuestConfig& config, const RootfsLayout& layout,
   CreateDevices(linux_spec ? linux_spec->devices : std::vector<oci::Device>{});
   AttachCopiedFiles(staged);
   if (linux_spec) {
+    ApplySysctls(linux_spec->sysctl);
     MaskPaths(linux_spec->masked_paths);
     MakePathsReadonly(linux_spec->readonly_paths);
   }

@@ -1,5 +1,6 @@
 #include "guest/init/process_launch.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "guest/init/console_log.h"
 #include "guest/init/fs_ops.h"
 #include "guest/init/path_lookup.h"
@@ -39,6 +41,13 @@ void SwitchUser(const oci::User& user) {
   if (::setuid(user.uid) != 0) ThrowErrno("setuid " + std::to_string(user.uid));
 }
 
+void WriteOomScoreAdj(int32_t score) {
+  UniqueFd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+  if (!fd.valid() || !WriteAll(fd.get(), std::to_string(score))) {
+    ThrowErrno("oom_score_adj " + std::to_string(score));
+  }
+}
+
 // Everything between fork and execve, in runc's order (libcontainer/init_linux.go
 // finalizeNamespace and standard_init_linux.go).
 [[noreturn]] void RunChild(const PreparedProcess& prep, const sigset_t& mask) {
@@ -47,6 +56,8 @@ void SwitchUser(const oci::User& user) {
     if (::sigprocmask(SIG_SETMASK, &mask, nullptr) != 0) ThrowErrno("sigprocmask");
     if (::setsid() < 0) ThrowErrno("setsid");
     ApplyRlimits(prep.rlimits);
+    // Lowering the score needs CAP_SYS_RESOURCE: before any capability is dropped.
+    if (p.oom_score_adj) WriteOomScoreAdj(*p.oom_score_adj);
     if (::chdir(p.cwd.c_str()) != 0) {
       if (errno != ENOENT) ThrowErrno("chdir " + p.cwd);
       MkdirAll(p.cwd);

@@ -92,6 +92,19 @@ TEST_CASE("init: user, additional groups and umask") {
   CHECK(r.exit_status == 0);
 }
 
+TEST_CASE("init: domainname, namespaced sysctl and oomScoreAdj") {
+  STRATO_SKIP_UNLESS_HOST_READY();
+  InitRun r =
+      RunShell("cat /proc/sys/kernel/domainname /proc/sys/kernel/msgmax /proc/self/oom_score_adj",
+               [](json& spec) {
+                 spec["domainname"] = "strato.test";
+                 spec["linux"]["sysctl"] = {{"kernel.msgmax", "12345"}};
+                 spec["process"]["oomScoreAdj"] = 250;
+               });
+  CHECK(r.out == "strato.test\n12345\n250\n");
+  CHECK(r.log == kExitZeroLog);
+}
+
 TEST_CASE("init: hostname and copied files") {
   STRATO_SKIP_UNLESS_HOST_READY();
   BusyboxImage image;

@@ -11,6 +11,7 @@
 #include "guest/init/disk_discovery.h"
 #include "guest/init/mount_options.h"
 #include "guest/init/rootfs_setup.h"
+#include "guest/init/sysctl.h"
 
 namespace strato::guest {
 namespace {
@@ -83,6 +84,22 @@ TEST_CASE("layer disks are found by serial in sysfs") {
       "strato-L0-aaaaaaaa=/dev/vda, strato-scratch=/dev/vdb)");
   CHECK_THROWS_WITH(ScanVirtioDiskSerials("/nonexistent/sys/block"),
                     "open /nonexistent/sys/block: No such file or directory");
+}
+
+}  // namespace
+}  // namespace strato::guest
+
+namespace strato::guest {
+namespace {
+
+TEST_CASE("sysctl names map under /proc/sys and cannot leave it") {
+  CHECK(SysctlPath("net.ipv4.ip_forward") == "/proc/sys/net/ipv4/ip_forward");
+  CHECK(SysctlPath("kernel.msgmax") == "/proc/sys/kernel/msgmax");
+  CHECK_THROWS_WITH(SysctlPath("kernel/../../etc"),
+                    "sysctl name \"kernel/../../etc\" contains '/' or NUL");
+  CHECK_THROWS_WITH(SysctlPath("kernel..x"), "sysctl name \"kernel..x\" has an empty component");
+  CHECK_THROWS_WITH(SysctlPath(""), "sysctl name \"\" has an empty component");
+  CHECK_THROWS_WITH(SysctlPath("kernel."), "sysctl name \"kernel.\" has an empty component");
 }
 
 }  // namespace
