@@ -1,9 +1,9 @@
 // The static strato-init binary itself, on its PID 1 (VM) path, as far as a host can take it: in
-// a chroot laid out like the initramfs (/init, /strato/config.json), as PID 1 of fresh mount and
-// PID namespaces. It leaves the initramfs root for a staging tmpfs, mounts devtmpfs, proc and
-// sysfs, looks for its layer disks by virtio serial, finds none (a host has no strato disks),
-// reports it, prints the exit status and powers off, which in a PID namespace ends the namespace
-// (reboot(2) with RB_POWER_OFF in a child PID namespace kills its init with SIGINT).
+// a chroot holding the unpacked base + config archives (/init, /strato/config.json), as PID 1 of
+// fresh mount and PID namespaces. It leaves the initramfs root for a staging tmpfs, mounts
+// devtmpfs, proc and sysfs, looks for its layer disks by virtio serial, finds none (a host has no
+// strato disks), reports it, prints the exit status and powers off, which in a PID namespace ends
+// the namespace (reboot(2) with RB_POWER_OFF in a child PID namespace kills its init with SIGINT).
 
 #include <fcntl.h>
 #include <sched.h>
@@ -17,7 +17,10 @@
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "guest/config/config_archive.h"
 #include "guest/config/guest_config.h"
+#include "rootfs/initramfs/cpio_writer.h"
+#include "rootfs/initramfs/initramfs_builder.h"
 #include "tests/integration/init/init_harness.h"
 
 namespace strato::guest::test {
@@ -74,18 +77,30 @@ TEST_CASE("strato-init binary: refuses to run outside PID 1") {
   CHECK(ReadFile(out) == "strato-init: must run as PID 1 inside a strato VM\n");
 }
 
+// Lays out an "initramfs" the way the guest kernel would: the base archive (strato-init as
+// /init, built with the initramfs builder) and the per-container config archive, each unpacked
+// with GNU cpio into one directory; then boots it as PID 1 of fresh namespaces.
+ProcessResult BootInitramfs(const std::string& config_archive) {
+  TempDir dir;
+  std::string root = dir.path() + "/initramfs";
+  std::filesystem::create_directories(root);
+  std::string base = initramfs::BuildArchive(
+      {initramfs::InitramfsEntry::HostFile("init", kStratoInit, {.permissions = 0755})});
+  for (const std::string* archive :
+       std::initializer_list<const std::string*>{&base, &config_archive}) {
+    WriteFileAtomic(dir.path() + "/part.cpio", *archive);
+    std::string unpack = "cd " + root + " && cpio -idm --quiet < " + dir.path() + "/part.cpio";
+    REQUIRE(std::system(unpack.c_str()) == 0);
+  }
+  return RunAsNamespaceInit(root, dir.path() + "/out");
+}
+
 TEST_CASE("strato-init binary: PID 1 path up to disk discovery, then power off") {
   if (std::string why = ChrootSkipReason(); !why.empty()) {
     WARN("SKIP: " << why);
     return;
   }
-  TempDir dir;
-  std::string root = dir.path() + "/initramfs";
-  std::filesystem::create_directories(root + "/strato");
-  std::filesystem::copy_file(kStratoInit, root + "/init");
-  GuestConfig config = ConfigFor(DefaultSpec({"true"}), 1);
-  WriteFileAtomic(root + "/strato/config.json", SerializeGuestConfig(config));
-  ProcessResult r = RunAsNamespaceInit(root, dir.path() + "/out");
+  ProcessResult r = BootInitramfs(BuildConfigArchive(ConfigFor(DefaultSpec({"true"}), 1)));
   CHECK_THAT(r.output, Catch::StartsWith("strato-init: error: layer disks not found by serial: "
                                          "strato-L0-test (present: "));
   CHECK_THAT(r.output, Catch::EndsWith("strato-init: exit-status 125\n"));
@@ -99,12 +114,9 @@ TEST_CASE("strato-init binary: a malformed config is reported, then power off") 
     WARN("SKIP: " << why);
     return;
   }
-  TempDir dir;
-  std::string root = dir.path() + "/initramfs";
-  std::filesystem::create_directories(root + "/strato");
-  std::filesystem::copy_file(kStratoInit, root + "/init");
-  WriteFileAtomic(root + "/strato/config.json", R"({"strato":{"version":1,"layers":[]}})");
-  ProcessResult r = RunAsNamespaceInit(root, dir.path() + "/out");
+  initramfs::CpioWriter writer;
+  writer.AddFile(kConfigArchiveEntry, R"({"strato":{"version":1,"layers":[]}})");
+  ProcessResult r = BootInitramfs(writer.Finish());
   CHECK(r.output ==
         "strato-init: error: spec: required field missing\n"
         "strato-init: exit-status 125\n");
