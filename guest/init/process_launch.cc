@@ -1,0 +1,121 @@
+#include "guest/init/process_launch.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/error.h"
+#include "common/file_util.h"
+#include "guest/init/console_log.h"
+#include "guest/init/fs_ops.h"
+#include "guest/init/path_lookup.h"
+
+namespace strato::guest {
+
+namespace {
+
+[[noreturn]] void ChildFail(int code, const std::string& message) {
+  WriteAll(STDERR_FILENO, "strato-init: " + message + "\n");
+  ::_exit(code);
+}
+
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+void SwitchUser(const oci::User& user) {
+  std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
+  if (::setgroups(groups.size(), groups.empty() ? nullptr : groups.data()) != 0) {
+    ThrowErrno("setgroups");
+  }
+  if (::setgid(user.gid) != 0) ThrowErrno("setgid " + std::to_string(user.gid));
+  if (::setuid(user.uid) != 0) ThrowErrno("setuid " + std::to_string(user.uid));
+}
+
+void WriteOomScoreAdj(int32_t score) {
+  UniqueFd fd(::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
+  if (!fd.valid() || !WriteAll(fd.get(), std::to_string(score))) {
+    ThrowErrno("oom_score_adj " + std::to_string(score));
+  }
+}
+
+// Everything between fork and execve, in runc's order (libcontainer/init_linux.go
+// finalizeNamespace and standard_init_linux.go).
+[[noreturn]] void RunChild(const PreparedProcess& prep, const sigset_t& mask) {
+  const oci::Process& p = *prep.process;
+  try {
+    if (::sigprocmask(SIG_SETMASK, &mask, nullptr) != 0) ThrowErrno("sigprocmask");
+    if (::setsid() < 0) ThrowErrno("setsid");
+    ApplyRlimits(prep.rlimits);
+    // Lowering the score needs CAP_SYS_RESOURCE: before any capability is dropped.
+    if (p.oom_score_adj) WriteOomScoreAdj(*p.oom_score_adj);
+    if (::chdir(p.cwd.c_str()) != 0) {
+      if (errno != ENOENT) ThrowErrno("chdir " + p.cwd);
+      MkdirAll(p.cwd);
+      if (::chdir(p.cwd.c_str()) != 0) ThrowErrno("chdir " + p.cwd);
+    }
+    if (prep.capabilities) DropBoundingCapabilities(*prep.capabilities);
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it.
+    if (prep.seccomp && !p.no_new_privileges) LoadSeccomp(*prep.seccomp);
+    if (prep.capabilities && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) {
+      ThrowErrno("prctl PR_SET_KEEPCAPS");
+    }
+    SwitchUser(p.user);
+    if (prep.capabilities) {
+      if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) ThrowErrno("prctl PR_SET_KEEPCAPS");
+      SetCapabilitySets(*prep.capabilities);
+    }
+    ::umask(static_cast<mode_t>(p.user.umask.value_or(kDefaultUmask)));
+    if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+      ThrowErrno("prctl PR_SET_NO_NEW_PRIVS");
+    }
+  } catch (const std::exception& e) {
+    ChildFail(kExitLaunchFailed, std::string("cannot start the container process: ") + e.what());
+  }
+  // Looked up as the final user, in the final cwd, before the filter (it might deny stat).
+  ExecTarget target = ResolveExecutable(p.args[0], PathFromEnv(p.env), ProbeFile);
+  if (target.exit_code != 0) ChildFail(target.exit_code, target.error);
+  std::vector<char*> argv = CStrings(p.args);
+  std::vector<char*> envp = CStrings(p.env);
+  if (prep.seccomp && p.no_new_privileges) {
+    try {
+      LoadSeccomp(*prep.seccomp);
+    } catch (const std::exception& e) {
+      ChildFail(kExitLaunchFailed, e.what());
+    }
+  }
+  ::execve(target.path.c_str(), argv.data(), envp.data());
+  ExecTarget failure = ExecFailure(target.path, errno);
+  ChildFail(failure.exit_code, failure.error);
+}
+
+}  // namespace
+
+PreparedProcess PrepareProcess(const oci::Process& process,
+                               const std::optional<oci::Seccomp>& seccomp) {
+  PreparedProcess prep;
+  prep.process = &process;
+  if (process.args.empty()) throw Error("process.args is empty");
+  prep.rlimits = PlanRlimits(process.rlimits);
+  if (process.capabilities) prep.capabilities = PlanCapabilities(*process.capabilities);
+  if (seccomp) prep.seccomp.emplace(CompileSeccomp(PlanSeccomp(*seccomp)));
+  return prep;
+}
+
+pid_t LaunchProcess(const PreparedProcess& prepared, const sigset_t& child_signal_mask) {
+  pid_t pid = ::fork();
+  if (pid < 0) ThrowErrno("fork the container process");
+  if (pid == 0) RunChild(prepared, child_signal_mask);
+  return pid;
+}
+
+}  // namespace strato::guest
