@@ -43,6 +43,10 @@ inline constexpr uint64_t kCmdlineMaxSize = 16384;
 // MP table: the kernel scans the last KiB of base memory (EBDA) for "_MP_".
 inline constexpr uint64_t kMpTableStart = 0x9fc00;
 inline constexpr uint64_t kMpTableMaxSize = 0x400;
+// With a split irqchip's 256-pin IOAPIC the MP table (~2.2 KiB) does not fit there; it then goes
+// to the BIOS area, which Linux also scans for "_MP_" (reserved in e820 like the whole hole).
+inline constexpr uint64_t kMpTableBiosAreaStart = 0xf0000;
+inline constexpr uint64_t kMpTableBiosAreaMaxSize = 0x10000;
 inline constexpr uint64_t kBaseMemoryEnd = 0x9fc00;  // first e820 RAM range: [0, here)
 inline constexpr uint64_t kLegacyHoleEnd = 0x100000;
 inline constexpr uint64_t kHighMemoryStart = 0x100000;  // 1 MiB

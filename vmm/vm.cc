@@ -7,6 +7,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -27,7 +28,11 @@
 #include "vmm/devices/test_status_port.h"
 #include "vmm/event_loop.h"
 #include "vmm/guest_console.h"
+#include "vmm/irq/ioapic_irq_line.h"
+#include "vmm/irq/irq_planner.h"
+#include "vmm/irq/kvm_ioapic_routes.h"
 #include "vmm/irq/kvm_irq_line.h"
+#include "vmm/irq/userspace_ioapic.h"
 #include "vmm/kvm/host_probe.h"
 #include "vmm/kvm/kvm_system.h"
 #include "vmm/kvm/vm_fd.h"
@@ -76,6 +81,8 @@ struct Vm::State {
   UniqueFd signal_fd;
   std::unique_ptr<GuestConsole> console;
   std::shared_ptr<Serial8250> serial;
+  IrqPlan irq_plan;
+  std::shared_ptr<UserspaceIoapic> ioapic;         // split irqchip only
   std::vector<std::unique_ptr<VcpuThread>> vcpus;  // destroyed (joined) first: declared last
 };
 
@@ -89,6 +96,11 @@ void ValidateConfig(const VmConfig& c) {
   if (c.memory_mib < 8 || c.memory_mib % 2 != 0) {
     throw UsageError("--memory must be an even number of MiB, at least 8");
   }
+}
+
+// Interrupt-raising devices that need an IOAPIC pin of their own.
+uint32_t DeviceCount(const VmConfig&) {
+  return 0;
 }
 
 }  // namespace
@@ -106,8 +118,23 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   s.vm = std::make_unique<VmFd>(*s.kvm);
   s.vm->SetIdentityMapAddress(layout::kKvmIdentityMapStart);
   s.vm->SetTssAddress(layout::kKvmTssStart);
-  s.vm->CreateIrqchip();
-  s.vm->CreatePit();
+  s.irq_plan = PlanIrqs(DeviceCount(config), config.irqchip);
+  if (s.irq_plan.mode == IrqchipMode::kSplit) {
+    spdlog::info("{}", s.irq_plan.reason);
+    // No PIC and no PIT with a split irqchip (KVM needs its PIC for the PIT): the guest uses
+    // the LAPIC timer.
+    s.vm->EnableSplitIrqchip(s.irq_plan.ioapic_pins);
+    VmFd* vm = s.vm.get();
+    s.ioapic = std::make_shared<UserspaceIoapic>(
+        s.irq_plan.ioapic_pins, MpIoapicId(config.cpus),
+        [vm](const std::vector<IoapicMsiRoute>& routes) { InstallIoapicRoutes(*vm, routes); },
+        [vm](const IoapicMsiRoute& r) { vm->SignalMsi(r.address, r.data); });
+    s.mmio.Register(layout::kIoapicStart, layout::kIoapicSize, s.ioapic, "userspace IOAPIC");
+  } else {
+    spdlog::debug("{}", s.irq_plan.reason);
+    s.vm->CreateIrqchip();
+    s.vm->CreatePit();
+  }
 
   s.memory = std::make_unique<GuestMemory>(config.memory_mib << 20, config.hugepages);
   // Registering the first memory slot costs ~5 ms on the nested hosts (an RCU grace period in the
@@ -147,8 +174,16 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   zp.initrd_address = initrd.first;
   zp.initrd_size = initrd.second;
   s.memory->WriteObject(layout::kZeroPageStart, BuildZeroPage(zp));
-  auto mptable = BuildMpTable(config.cpus, layout::kMpTableStart);
-  s.memory->Write(layout::kMpTableStart, mptable);
+  {
+    const uint32_t pins = s.irq_plan.ioapic_pins;
+    uint64_t address = layout::kMpTableStart;
+    uint64_t room = layout::kMpTableMaxSize;
+    if (pins > layout::kIoapicPins) {
+      address = layout::kMpTableBiosAreaStart;
+      room = layout::kMpTableBiosAreaMaxSize;
+    }
+    s.memory->Write(address, BuildMpTable(config.cpus, address, pins, room));
+  }
   WriteLongModeBootTables(*s.memory);
 
   // Console and devices.
@@ -199,8 +234,13 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   });
   s.stop.SetOnStop([&s] { s.loop.Stop(); });
 
+  // A VMM-side interrupt source on `pin`: the in-kernel irqchip's line, or the userspace IOAPIC's.
+  auto IrqLineFor = [](State& st, uint32_t pin) -> std::shared_ptr<IrqLine> {
+    if (st.ioapic) return std::make_shared<IoapicIrqLine>(st.ioapic, pin);
+    return std::make_shared<KvmIrqLine>(*st.vm, pin);
+  };
   GuestConsole* console = s.console.get();
-  s.serial = std::make_shared<Serial8250>(std::make_shared<KvmIrqLine>(*s.vm, layout::kGsiCom1),
+  s.serial = std::make_shared<Serial8250>(IrqLineFor(s, layout::kGsiCom1),
                                           [console](uint8_t b) { console->Put(b); });
   s.pio.Register(layout::kPortCom1, Serial8250::kRegisterCount, s.serial, "8250 UART (COM1)");
   StopController* stop = &s.stop;
@@ -239,7 +279,11 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   // vCPUs: all get CPUID and MSRs; the boot vCPU gets the 64-bit entry state, the others wait for
   // INIT/SIPI from the guest (in-kernel LAPIC).
   auto supported = s.kvm->SupportedCpuid();
-  VcpuContext ctx{&s.pio, &s.mmio, s.memory.get(), &s.stop, s.quirks, config.sample_rip_hz > 0};
+  VcpuContext ctx{&s.pio, &s.mmio, s.memory.get(), &s.stop, s.quirks, config.sample_rip_hz > 0, {}};
+  if (s.ioapic) {
+    UserspaceIoapic* ioapic = s.ioapic.get();
+    ctx.ioapic_eoi = [ioapic](uint8_t vector) { ioapic->EndOfInterrupt(vector); };
+  }
   const std::pair<uint32_t, uint64_t> msrs[] = {{kMsrMiscEnable, kMiscEnableFastStrings},
                                                 {kMsrMtrrDefType, kMtrrEnableWriteBack}};
   for (uint32_t i = 0; i < config.cpus; ++i) {

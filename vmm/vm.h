@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vmm/bus/io_bus.h"
+#include "vmm/irq/irq_planner.h"
 #include "vmm/stop_reason.h"
 #include "vmm/vcpu/quirks.h"
 
@@ -31,6 +32,9 @@ struct VmConfig {
   // Boot profiling: interrupt every vCPU this many times a second and log a RIP histogram at the
   // end (0 = off). Resolve the addresses with the kernel's System.map.
   uint32_t sample_rip_hz = 0;
+  // Interrupt controller: auto = in-kernel while the devices fit its budget, else split
+  // (vmm/irq/irq_planner.h).
+  IrqchipMode irqchip = IrqchipMode::kAuto;
 };
 
 class Vm {

@@ -56,7 +56,8 @@ uint8_t MpIoapicId(uint32_t cpus) {
   return static_cast<uint8_t>(cpus);
 }
 
-std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address) {
+std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address, uint32_t ioapic_pins,
+                                  uint64_t max_size) {
   if (cpus == 0 || cpus > layout::kMaxVcpus) {
     throw Error("MP table: " + std::to_string(cpus) + " vCPUs (1.." +
                 std::to_string(layout::kMaxVcpus) + " supported)");
@@ -107,7 +108,10 @@ std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address) {
   w.U8(kIoapicEnabled);
   w.U32(static_cast<uint32_t>(layout::kIoapicStart));
   ++entries;
-  for (uint32_t pin = 0; pin < layout::kIoapicPins; ++pin, ++entries) {
+  if (ioapic_pins == 0 || ioapic_pins > 256) {
+    throw Error("MP table: " + std::to_string(ioapic_pins) + " IOAPIC pins (1..256 supported)");
+  }
+  for (uint32_t pin = 0; pin < ioapic_pins; ++pin, ++entries) {
     w.U8(kMpEntryIoInterrupt);
     w.U8(kIrqTypeInt);
     w.U16(kIrqFlagsConformToBus);
@@ -126,9 +130,9 @@ std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address) {
     w.U8(lint == 0 ? 0 : kAllLapics);
     w.U8(lint);
   }
-  if (t.size() > layout::kMpTableMaxSize) {
+  if (t.size() > max_size) {
     throw Error("MP table for " + std::to_string(cpus) + " vCPUs is " + std::to_string(t.size()) +
-                " bytes, more than the " + std::to_string(layout::kMpTableMaxSize) + " reserved");
+                " bytes, more than the " + std::to_string(max_size) + " reserved");
   }
   const uint16_t length = static_cast<uint16_t>(t.size() - header);
   std::memcpy(&t[header + 4], &length, 2);

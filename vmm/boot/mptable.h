@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "vmm/layout.h"
+
 namespace strato::vmm {
 
 // MP spec 1.4, chapter 4: entry types and fixed values.
@@ -27,6 +29,11 @@ uint8_t MpIoapicId(uint32_t cpus);
 // Builds the table as it is placed at `table_address` (the floating pointer first, the
 // configuration table right after it). Throws strato::Error if `cpus` is 0 or the table would
 // not fit in layout::kMpTableMaxSize.
-std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address);
+// `ioapic_pins` interrupt-source entries are listed (pins 0..ioapic_pins-1: 24 for KVM's
+// in-kernel IOAPIC, up to 256 for the split irqchip's userspace one); `max_size` is the room at
+// `table_address`.
+std::vector<uint8_t> BuildMpTable(uint32_t cpus, uint64_t table_address,
+                                  uint32_t ioapic_pins = layout::kIoapicPins,
+                                  uint64_t max_size = layout::kMpTableMaxSize);
 
 }  // namespace strato::vmm

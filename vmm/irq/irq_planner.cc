@@ -1,5 +1,7 @@
 #include "vmm/irq/irq_planner.h"
 
+#include <algorithm>
+
 #include "common/error.h"
 
 namespace strato::vmm {
@@ -56,8 +58,13 @@ IrqPlan PlanIrqs(uint32_t devices, IrqchipMode requested) {
       }
       break;
   }
-  plan.ioapic_pins = plan.mode == IrqchipMode::kSplit ? kUserspaceIoapicPins : kInKernelIoapicPins;
   for (uint32_t i = 0; i < devices; ++i) plan.device_pins.push_back(kFirstDevicePin + i);
+  // The userspace IOAPIC has exactly the pins in use (never fewer than the 24 a guest expects of
+  // a PC), so the MP table lists every pin and KVM reserves no unused routes.
+  plan.ioapic_pins = kInKernelIoapicPins;
+  if (plan.mode == IrqchipMode::kSplit && devices > 0) {
+    plan.ioapic_pins = std::max(kInKernelIoapicPins, plan.device_pins.back() + 1);
+  }
   return plan;
 }
 

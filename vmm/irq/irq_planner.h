@@ -9,9 +9,9 @@
 // devices. (Pin 8, the RTC, is free because our CMOS model never raises an interrupt.) This is the
 // same budget Firecracker uses (GSIs 5..=23).
 //
-// Split irqchip: the IOAPIC lives in userspace (vmm/irq/userspace_ioapic.h) with 256 pins, the
-// most a version register can announce (max redirection entry is 8 bits). Pins 0-4 stay legacy, so
-// pins 5..255 = 251 devices.
+// Split irqchip: the IOAPIC lives in userspace (vmm/irq/userspace_ioapic.h) with up to 256 pins,
+// the most a version register can announce (max redirection entry is 8 bits). Pins 0-4 stay
+// legacy, so pins 5..255 = 251 devices.
 //
 // Rule (mode auto): devices <= budget -> in-kernel irqchip, else split, logged with the reason.
 // Forcing kernel with too many devices, or any mode with more devices than the split IOAPIC has
@@ -41,10 +41,11 @@ inline constexpr uint32_t kSplitDeviceBudget = kUserspaceIoapicPins - kFirstDevi
 static_assert(kInKernelDeviceBudget == 19);
 
 struct IrqPlan {
-  IrqchipMode mode = IrqchipMode::kKernel;     // kKernel or kSplit, never kAuto
-  std::vector<uint32_t> device_pins;           // pin (= GSI) of device i
-  uint32_t ioapic_pins = kInKernelIoapicPins;  // pins of the IOAPIC the guest sees
-  std::string reason;                          // why this mode (logged by the VM)
+  IrqchipMode mode = IrqchipMode::kKernel;  // kKernel or kSplit, never kAuto
+  std::vector<uint32_t> device_pins;        // pin (= GSI) of device i
+  // Pins of the IOAPIC the guest sees: 24 in-kernel; split: max(24, last device pin + 1).
+  uint32_t ioapic_pins = kInKernelIoapicPins;
+  std::string reason;  // why this mode (logged by the VM)
 };
 
 // Pure: throws strato::Error when `devices` cannot be served in `requested` mode.

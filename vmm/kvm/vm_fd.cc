@@ -1,6 +1,7 @@
 #include "vmm/kvm/vm_fd.h"
 
 #include "vmm/kvm/kvm_ioctl.h"
+#include "vmm/kvm/kvm_variable_structs.h"
 
 namespace strato::vmm {
 
@@ -31,6 +32,24 @@ void VmFd::SetIdentityMapAddress(uint64_t guest_phys) {
 
 void VmFd::CreateIrqchip() {
   KvmIoctl(fd_.get(), STRATO_KVM(KVM_CREATE_IRQCHIP), 0, kVmObject);
+}
+
+void VmFd::EnableSplitIrqchip(uint32_t ioapic_pins) {
+  kvm_enable_cap cap{};
+  cap.cap = KVM_CAP_SPLIT_IRQCHIP;
+  cap.args[0] = ioapic_pins;
+  KvmIoctl(fd_.get(), STRATO_KVM(KVM_ENABLE_CAP), &cap, kVmObject);
+}
+
+void VmFd::SetGsiRouting(void* routing_table) {
+  KvmIoctl(fd_.get(), kKvmSetGsiRouting, "KVM_SET_GSI_ROUTING", routing_table, kVmObject);
+}
+
+void VmFd::SignalMsi(uint32_t address, uint32_t data) {
+  kvm_msi msi{};
+  msi.address_lo = address;
+  msi.data = data;
+  KvmIoctl(fd_.get(), STRATO_KVM(KVM_SIGNAL_MSI), &msi, kVmObject);
 }
 
 void VmFd::CreatePit() {

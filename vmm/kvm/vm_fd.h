@@ -21,6 +21,14 @@ class VmFd {
   void SetIdentityMapAddress(uint64_t guest_phys);
   // In-kernel PIC + IOAPIC + LAPICs (KVM_CREATE_IRQCHIP).
   void CreateIrqchip();
+  // Split irqchip (KVM_CAP_SPLIT_IRQCHIP): LAPICs in KVM, the IOAPIC in userspace; GSIs
+  // 0..ioapic_pins-1 are reserved for its routes (KVM scans them for level-triggered vectors and
+  // exits with KVM_EXIT_IOAPIC_EOI). Instead of CreateIrqchip, before any vCPU.
+  void EnableSplitIrqchip(uint32_t ioapic_pins);
+  // KVM_SET_GSI_ROUTING with a buffer built by KvmEntryList<kvm_irq_routing_entry>.
+  void SetGsiRouting(void* routing_table);
+  // One MSI (KVM_SIGNAL_MSI).
+  void SignalMsi(uint32_t address, uint32_t data);
   // In-kernel i8254 PIT (KVM_CREATE_PIT2); needs the irqchip first.
   void CreatePit();
   // Sets a GSI's level (KVM_IRQ_LINE): 1 asserts, 0 deasserts.

@@ -15,7 +15,7 @@ namespace strato::vmm {
 namespace {
 
 constexpr uint64_t kRflagsInterruptEnable = 1u << 9;  // RFLAGS.IF
-constexpr size_t kRipSamplesLogged = 200;              // --sample-rip: the most frequent RIPs
+constexpr size_t kRipSamplesLogged = 200;             // --sample-rip: the most frequent RIPs
 
 // Signal used to interrupt KVM_RUN: a real-time signal nobody else in strato uses.
 int KickSignal() {
@@ -209,6 +209,9 @@ bool VcpuThread::HandleExit() {
     case KVM_EXIT_SHUTDOWN:
       ctx_.stop->RequestReset(ResetSource::kTripleFault);
       return false;
+    case KVM_EXIT_IOAPIC_EOI:
+      if (ctx_.ioapic_eoi) ctx_.ioapic_eoi(run->eoi.vector);
+      return true;
     case KVM_EXIT_SYSTEM_EVENT:
       if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
         ctx_.stop->Request(StopReason{StopKind::kPowerOff, 0, {}});

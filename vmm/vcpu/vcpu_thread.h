@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
@@ -25,6 +26,9 @@ struct VcpuContext {
   StopController* stop = nullptr;
   Quirks quirks;
   bool sample_rip = false;  // record RIPs on sample kicks (--sample-rip)
+  // Split irqchip: the guest EOI'd a level-triggered vector of the userspace IOAPIC
+  // (KVM_EXIT_IOAPIC_EOI).
+  std::function<void(uint8_t vector)> ioapic_eoi;
 };
 
 class VcpuThread {

@@ -31,7 +31,7 @@ TEST_CASE("IRQ planner: exactly the budget stays in-kernel, pins 5..23") {
 TEST_CASE("IRQ planner: budget + 1 switches to split in auto mode and is an error when forced") {
   IrqPlan p = PlanIrqs(kInKernelDeviceBudget + 1, IrqchipMode::kAuto);
   CHECK(p.mode == IrqchipMode::kSplit);
-  CHECK(p.ioapic_pins == 256);
+  CHECK(p.ioapic_pins == 25);
   CHECK(p.device_pins.back() == 24);
   CHECK(p.reason == "20 devices > in-kernel budget 19: enabling split irqchip");
   CHECK_THROWS_WITH(PlanIrqs(20, IrqchipMode::kKernel),
@@ -44,6 +44,7 @@ TEST_CASE("IRQ planner: 250 devices fit the split IOAPIC, 252 do not") {
   CHECK(p.mode == IrqchipMode::kSplit);
   CHECK(p.device_pins.size() == 250);
   CHECK(p.device_pins.back() == 254);
+  CHECK(p.ioapic_pins == 255);
   CHECK(PlanIrqs(251, IrqchipMode::kSplit).device_pins.back() == 255);
   CHECK_THROWS_AS(PlanIrqs(252, IrqchipMode::kAuto), strato::Error);
   CHECK_THROWS_AS(PlanIrqs(250, IrqchipMode::kKernel), strato::Error);
@@ -51,6 +52,8 @@ TEST_CASE("IRQ planner: 250 devices fit the split IOAPIC, 252 do not") {
 
 TEST_CASE("IRQ planner: forced split with 1 device and mode parsing") {
   CHECK(PlanIrqs(1, IrqchipMode::kSplit).mode == IrqchipMode::kSplit);
+  CHECK(PlanIrqs(1, IrqchipMode::kSplit).ioapic_pins == 24);
+  CHECK(PlanIrqs(251, IrqchipMode::kSplit).ioapic_pins == 256);
   CHECK(PlanIrqs(0, IrqchipMode::kAuto).device_pins.empty());
   CHECK(ParseIrqchipMode("auto") == IrqchipMode::kAuto);
   CHECK(ParseIrqchipMode("kernel") == IrqchipMode::kKernel);
