@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@
 #include "vmm/stop_controller.h"
 #include "vmm/vcpu/cpuid.h"
 #include "vmm/vcpu/vcpu_thread.h"
+#include "vmm/virtio/mmio_announcement.h"
+#include "vmm/virtio/mmio_transport.h"
 
 namespace strato::vmm {
 
@@ -82,7 +85,13 @@ struct Vm::State {
   std::unique_ptr<GuestConsole> console;
   std::shared_ptr<Serial8250> serial;
   IrqPlan irq_plan;
-  std::shared_ptr<UserspaceIoapic> ioapic;         // split irqchip only
+  std::shared_ptr<UserspaceIoapic> ioapic;  // split irqchip only
+  struct VirtioSlot {
+    std::shared_ptr<VirtioMmioTransport> transport;
+    UniqueFd irqfd;
+    std::vector<UniqueFd> notify;  // one ioeventfd per queue
+  };
+  std::vector<VirtioSlot> virtio;
   std::vector<std::unique_ptr<VcpuThread>> vcpus;  // destroyed (joined) first: declared last
 };
 
@@ -99,8 +108,19 @@ void ValidateConfig(const VmConfig& c) {
 }
 
 // Interrupt-raising devices that need an IOAPIC pin of their own.
-uint32_t DeviceCount(const VmConfig&) {
-  return 0;
+uint32_t DeviceCount(const VmConfig& c) {
+  return static_cast<uint32_t>(c.disks.size());
+}
+
+UniqueFd MakeEventFd() {
+  UniqueFd fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!fd.valid()) ThrowErrno("eventfd");
+  return fd;
+}
+
+void SignalEventFd(int fd) {
+  const uint64_t one = 1;
+  (void)!::write(fd, &one, sizeof one);
 }
 
 }  // namespace
@@ -162,7 +182,41 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   LoadedKernel kernel = LoadKernelFile(config.kernel_path, *s.memory);
   std::pair<uint64_t, uint64_t> initrd{0, 0};
   if (!config.initrd_path.empty()) initrd = LoadInitrdFile(config.initrd_path, *s.memory, kernel);
-  s.cmdline = BuildGuestCommandLine(config.cmdline, s.quirks);
+  // virtio-mmio devices: slot i, pin from the IRQ plan; announced before the user's options (an
+  // option after "--" would go to init).
+  std::string announcements;
+  for (size_t i = 0; i < config.disks.size(); ++i) {
+    const uint64_t base = layout::kDeviceMmioStart + i * layout::kDeviceMmioSlotSize;
+    const uint32_t pin = s.irq_plan.device_pins[i];
+    auto blk = std::make_shared<VirtioBlk>(*s.memory, config.disks[i]);
+    State::VirtioSlot slot;
+    slot.irqfd = MakeEventFd();
+    s.vm->AddIrqfd(slot.irqfd.get(), pin);
+    const int irqfd = slot.irqfd.get();
+    slot.transport = std::make_shared<VirtioMmioTransport>(
+        *s.memory, blk, [irqfd] { SignalEventFd(irqfd); }, nullptr);
+    for (uint16_t q = 0; q < blk->queue_count(); ++q) {
+      UniqueFd notify = MakeEventFd();
+      const int fd = notify.get();
+      s.vm->AddIoeventfd(fd, base + virtio_mmio::kQueueNotify, 4, false, true, q);
+      VirtioMmioTransport* t = slot.transport.get();
+      s.loop.Add(fd, EPOLLIN, [fd, t, q](uint32_t) {
+        uint64_t count = 0;
+        (void)!::read(fd, &count, sizeof count);
+        t->Notify(q);
+      });
+      slot.notify.push_back(std::move(notify));
+    }
+    s.mmio.Register(base, layout::kDeviceMmioSlotSize, slot.transport,
+                    "virtio-blk " + config.disks[i].path);
+    announcements += VirtioMmioCmdlineEntry(base, pin);
+    s.virtio.push_back(std::move(slot));
+  }
+  std::string user_cmdline = config.cmdline;
+  if (!announcements.empty()) {
+    user_cmdline = announcements.substr(1) + (user_cmdline.empty() ? "" : " " + user_cmdline);
+  }
+  s.cmdline = BuildGuestCommandLine(user_cmdline, s.quirks);
   s.memory->Write(layout::kCmdlineStart,
                   std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.cmdline.c_str()),
                                            s.cmdline.size() + 1));
@@ -318,6 +372,9 @@ const std::string& Vm::guest_cmdline() const {
 }
 const Quirks& Vm::quirks() const {
   return s_->quirks;
+}
+const IrqPlan& Vm::irq_plan() const {
+  return s_->irq_plan;
 }
 
 StopReason Vm::Run() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vmm/bus/io_bus.h"
+#include "vmm/devices/virtio_blk.h"
 #include "vmm/irq/irq_planner.h"
 #include "vmm/stop_reason.h"
 #include "vmm/vcpu/quirks.h"
@@ -35,6 +36,9 @@ struct VmConfig {
   // Interrupt controller: auto = in-kernel while the devices fit its budget, else split
   // (vmm/irq/irq_planner.h).
   IrqchipMode irqchip = IrqchipMode::kAuto;
+  // virtio-blk disks in order (the guest sees /dev/vda, vdb, ...): virtio-mmio slot i at
+  // layout::kDeviceMmioStart + i * slot size, announced on the kernel command line.
+  std::vector<DiskConfig> disks;
 };
 
 class Vm {
@@ -51,6 +55,7 @@ class Vm {
   StopReason Run();
   const std::string& guest_cmdline() const;
   const Quirks& quirks() const;
+  const IrqPlan& irq_plan() const;
 
  private:
   struct State;

@@ -55,6 +55,8 @@ int RunVm(const std::vector<std::string>& args) {
       {"hugepages", false, false, "", "back guest RAM with hugepages"},
       {"sample-rip", true, false, "HZ",
        "profile: sample each vCPU's RIP HZ times a second, log the top addresses"},
+      {"disk", true, true, "FILE[,ro][,serial=NAME]",
+       "virtio-blk disk backed by FILE (repeatable; in order /dev/vda, vdb, ...)"},
       {"irqchip", true, false, "MODE",
        "interrupt controller: auto (in-kernel while the devices fit, else split), kernel, split"},
       {"help", false, false, "", "show this help"},
@@ -79,6 +81,8 @@ int RunVm(const std::vector<std::string>& args) {
   config.console = flags.Get("console").value_or("-");
   config.quirks = vmm::ParseQuirkMode(flags.Get("quirks").value_or("auto"));
   config.hugepages = flags.Has("hugepages");
+  for (const std::string& spec : flags.GetAll("disk"))
+    config.disks.push_back(vmm::ParseDiskSpec(spec));
   config.irqchip = vmm::ParseIrqchipMode(flags.Get("irqchip").value_or("auto"));
   config.sample_rip_hz = static_cast<uint32_t>(flags.GetUint("sample-rip", 1, 1000).value_or(0));
 
