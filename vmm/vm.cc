@@ -212,6 +212,13 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
     announcements += VirtioMmioCmdlineEntry(base, pin);
     s.virtio.push_back(std::move(slot));
   }
+  // A split irqchip has no PIT, against which Linux calibrates the TSC (and with it the LAPIC
+  // timer): tell it the frequency KVM gives the guest instead.
+  if (s.irq_plan.mode == IrqchipMode::kSplit) {
+    if (const uint32_t khz = s.vm->TscKhz()) {
+      announcements += " tsc_early_khz=" + std::to_string(khz);
+    }
+  }
   std::string user_cmdline = config.cmdline;
   if (!announcements.empty()) {
     user_cmdline = announcements.substr(1) + (user_cmdline.empty() ? "" : " " + user_cmdline);

@@ -52,6 +52,11 @@ void VmFd::SignalMsi(uint32_t address, uint32_t data) {
   KvmIoctl(fd_.get(), STRATO_KVM(KVM_SIGNAL_MSI), &msi, kVmObject);
 }
 
+uint32_t VmFd::TscKhz() const {
+  const int khz = ::ioctl(fd_.get(), KVM_GET_TSC_KHZ, 0);
+  return khz > 0 ? static_cast<uint32_t>(khz) : 0;
+}
+
 void VmFd::CreatePit() {
   kvm_pit_config config{};
   // KVM_PIT_SPEAKER_DUMMY: the in-kernel PIT also answers port 0x61 (speaker/gate) so the

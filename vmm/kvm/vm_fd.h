@@ -29,6 +29,9 @@ class VmFd {
   void SetGsiRouting(void* routing_table);
   // One MSI (KVM_SIGNAL_MSI).
   void SignalMsi(uint32_t address, uint32_t data);
+  // The guest TSC frequency in kHz (KVM_GET_TSC_KHZ on the VM, Linux >= 5.17), or 0 if the host
+  // kernel cannot tell.
+  uint32_t TscKhz() const;
   // In-kernel i8254 PIT (KVM_CREATE_PIT2); needs the irqchip first.
   void CreatePit();
   // Sets a GSI's level (KVM_IRQ_LINE): 1 asserts, 0 deasserts.
