@@ -58,7 +58,8 @@ struct Server::State {
   std::map<std::pair<std::string, std::string>, Handler> handlers;
   std::set<std::string> services;
   std::set<std::shared_ptr<Connection>> connections;
-  size_t active_threads = 0;  // connection readers + request handlers
+  size_t active_readers = 0;   // one thread per connection
+  size_t active_handlers = 0;  // one thread per request in flight
   bool shutting_down = false;
   int wake_pipe[2] = {-1, -1};
 
@@ -67,19 +68,19 @@ struct Server::State {
       if (fd >= 0) ::close(fd);
   }
 
-  // Runs fn on a detached thread counted in active_threads; Shutdown waits for the count to
-  // drop to zero. Returns false when shutting down.
+  // Runs fn on a detached thread counted in *counter; Shutdown waits for the counts to drop
+  // to zero. Returns false when shutting down.
   template <class Fn>
-  bool Spawn(const std::shared_ptr<State>& self, Fn fn) {
+  bool Spawn(const std::shared_ptr<State>& self, size_t State::*counter, Fn fn) {
     {
       std::lock_guard lock(mu);
       if (shutting_down) return false;
-      ++active_threads;
+      ++(this->*counter);
     }
-    std::thread([self, fn = std::move(fn)]() mutable {
+    std::thread([self, counter, fn = std::move(fn)]() mutable {
       fn();
       std::lock_guard lock(self->mu);
-      --self->active_threads;
+      --((*self).*counter);
       self->cv.notify_all();
     }).detach();
     return true;
@@ -140,7 +141,7 @@ struct Server::State {
       }
     };
     // Handlers run concurrently; the reader goes straight back to the socket.
-    if (!Spawn(self, std::move(run))) {
+    if (!Spawn(self, &State::active_handlers, std::move(run))) {
       conn->Respond(stream_id, Code::kUnavailable, "ttrpc: server shutting down", "");
     }
   }
@@ -190,7 +191,7 @@ void Server::ServeConnection(UniqueFd fd) {
     state_->connections.insert(conn);
   }
   auto self = state_;
-  if (!state_->Spawn(self, [self, conn] { self->ReadLoop(self, conn); })) {
+  if (!state_->Spawn(self, &State::active_readers, [self, conn] { self->ReadLoop(self, conn); })) {
     std::lock_guard lock(state_->mu);
     state_->connections.erase(conn);
   }
@@ -229,10 +230,12 @@ void Server::Shutdown() {
     state_->shutting_down = true;
     char byte = 0;
     [[maybe_unused]] ssize_t ignored = ::write(state_->wake_pipe[1], &byte, 1);
-    // Wake every reader; handlers still running finish and their responses are dropped.
-    for (const auto& conn : state_->connections) ::shutdown(conn->fd.get(), SHUT_RDWR);
   }
-  state_->cv.wait(lock, [&] { return state_->active_threads == 0; });
+  // Graceful: requests in flight finish and their responses go out (new ones get
+  // UNAVAILABLE); then every connection is closed and its reader ends.
+  state_->cv.wait(lock, [&] { return state_->active_handlers == 0; });
+  for (const auto& conn : state_->connections) ::shutdown(conn->fd.get(), SHUT_RDWR);
+  state_->cv.wait(lock, [&] { return state_->active_readers == 0; });
 }
 
 size_t Server::connection_count() const {

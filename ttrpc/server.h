@@ -50,8 +50,9 @@ class Server {
   // Serves one already connected socket in the background (a socketpair end in tests).
   void ServeConnection(UniqueFd conn);
 
-  // Stops accepting, closes every connection and waits until running handlers return (the
-  // services must unblock long calls such as Wait when they shut down). Idempotent.
+  // Stops accepting, waits until running handlers return and their responses are sent (the
+  // services must unblock long calls such as Wait first), then closes every connection.
+  // Idempotent.
   void Shutdown();
 
   // Number of open connections (for tests and the shim's idle check).
