@@ -240,6 +240,24 @@ TEST_CASE("start replaces a stale socket; delete removes it and prints a DeleteR
   CHECK(WaitUntil([&] { return !std::filesystem::exists(path); }));
 }
 
+TEST_CASE("SIGTERM shuts the daemon down and removes its socket") {
+  testing::TempBundle bundle;
+  const std::vector<std::string> env = {std::string(kSocketDirEnv) + "=" + bundle.file("s")};
+  RunResult r =
+      RunShim({"-namespace", "n", "-address", "/a", "-id", "t1", "start"}, bundle.path(), env);
+  REQUIRE(r.exit_code == 0);
+  const std::string path = SocketPathOf(Trim(r.output));
+  auto client = strato::ttrpc::Client::Dial(path);
+  containerd::task::v2::ConnectRequest c;
+  containerd::task::v2::ConnectResponse resp;
+  client->Call(kTask, "Connect", c, &resp, 5000ms);
+  const pid_t daemon = static_cast<pid_t>(resp.shim_pid());
+  REQUIRE(::kill(daemon, SIGTERM) == 0);
+  CHECK(WaitUntil([&] { return client->closed(); }));
+  CHECK(WaitUntil([&] { return !std::filesystem::exists(path); }));
+  CHECK(WaitUntil([&] { return ::kill(daemon, 0) != 0; }));
+}
+
 TEST_CASE("the binary's usage errors and -v") {
   testing::TempBundle bundle;
   RunResult bad = RunShim({"-nope", "start"}, bundle.path(), {});

@@ -2,6 +2,7 @@
 // codes, malformed frames, the 4 MiB limit, and peers that go away.
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -317,4 +318,48 @@ TEST_CASE("Serve accepts on a listening socket; Dial checks the peer; Shutdown s
   CHECK_THROWS_WITH(
       ListenUnix(std::string(200, 'a')),
       "unix socket path '" + std::string(200, 'a') + "': length must be 1..107 bytes");
+}
+
+TEST_CASE("a peer with another uid is refused (SO_PEERCRED)") {
+  if (::geteuid() != 0) {
+    WARN("SKIP: needs root to connect as another uid");
+    return;
+  }
+  auto dir = std::filesystem::temp_directory_path() / ("ttrpc-uid-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::all);
+  std::string path = (dir / "s.sock").string();
+  Server server;
+  server.Register(kService, "Echo", [](const CallContext&, const std::string& p) { return p; });
+  UniqueFd listener = ListenUnix(path);
+  std::filesystem::permissions(path, std::filesystem::perms::all);
+  std::thread serving([&] { server.Serve(std::move(listener)); });
+  std::string frame = EncodeFrame(1, FrameType::kRequest, 0, RequestBytes("Echo", "hi"));
+  constexpr uid_t kNobody = 65534;
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // Exit 0: the server closed without answering; 1: it answered; 2: setup failed.
+    if (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) ::_exit(2);
+    try {
+      UniqueFd fd = ConnectUnix(path);
+      SendAll(fd.get(), frame);
+      char buf[64];
+      ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+      ::_exit(n > 0 ? 1 : 0);
+    } catch (...) {
+      ::_exit(2);
+    }
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // Our own uid is still served.
+  auto client = Client::Dial(path);
+  CHECK(client->Call(kService, "Echo", "same uid") == "same uid");
+  client.reset();
+  server.Shutdown();
+  serving.join();
+  std::filesystem::remove_all(dir);
 }
