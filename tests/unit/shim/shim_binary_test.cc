@@ -195,7 +195,7 @@ TEST_CASE("start prints the address, the daemon serves the Task API, Shutdown en
   CHECK_THAT(logged, Catch::Contains("shutting down (Shutdown request)"));
 }
 
-TEST_CASE("start replaces a stale socket; delete removes it and prints a DeleteResponse") {
+TEST_CASE("start replaces a stale socket - delete removes it and prints a DeleteResponse") {
   testing::TempBundle bundle;
   const std::string socket_dir = bundle.file("s");
   const std::vector<std::string> env = {std::string(kSocketDirEnv) + "=" + socket_dir};

@@ -61,7 +61,7 @@ struct RpcHarness {
 
 }  // namespace
 
-TEST_CASE("ctr run sequence over one ttrpc connection; Wait blocks while others answer") {
+TEST_CASE("ctr run sequence over one ttrpc connection - Wait blocks while others answer") {
   RpcHarness h;
   taskapi::CreateTaskRequest create;
   create.set_id("c1");

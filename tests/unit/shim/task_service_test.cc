@@ -234,7 +234,7 @@ TEST_CASE("the VM dying reports every started process as exited with 255") {
   CHECK(ev[2].As<containerd::events::TaskExit>().exit_status() == 255);
 }
 
-TEST_CASE("exec processes: added, started, exited, deleted; ids are unique") {
+TEST_CASE("exec processes: added, started, exited, deleted - ids are unique") {
   Harness h;
   h.Create();
   h.Start();
@@ -402,7 +402,7 @@ TEST_CASE("connect and shutdown") {
   CHECK(h.shutdowns == 1);  // once
 }
 
-TEST_CASE("shutdown now exits even with tasks; Stop fails pending waits with UNAVAILABLE") {
+TEST_CASE("shutdown now exits even with tasks - Stop fails pending waits with UNAVAILABLE") {
   Harness h;
   h.Create();
   h.Start();

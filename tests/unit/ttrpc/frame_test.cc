@@ -107,7 +107,7 @@ TEST_CASE("decoder reports an oversized frame once, skips its bytes, and carries
   CHECK(g->payload == "ok");
 }
 
-TEST_CASE("a frame of exactly 4 MiB is accepted; EncodeFrame refuses one byte more") {
+TEST_CASE("a frame of exactly 4 MiB is accepted - EncodeFrame refuses one byte more") {
   std::string payload(kMaxMessageLength, 'a');
   FrameDecoder decoder;
   decoder.Feed(EncodeFrame(1, FrameType::kRequest, 0, payload));

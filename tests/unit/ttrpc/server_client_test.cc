@@ -300,7 +300,7 @@ TEST_CASE("client calls fail with UNAVAILABLE when the server side closes, and t
   CHECK(client.closed());
 }
 
-TEST_CASE("Serve accepts on a listening socket; Dial checks the peer; Shutdown stops it") {
+TEST_CASE("Serve accepts on a listening socket - Dial checks the peer - Shutdown stops it") {
   auto dir = std::filesystem::temp_directory_path() / ("ttrpc-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string path = (dir / "s.sock").string();
