@@ -30,6 +30,7 @@ struct Connection {
   explicit Connection(UniqueFd f) : fd(std::move(f)) {}
   UniqueFd fd;
   std::mutex write_mu;
+  std::atomic<size_t> in_flight{0};  // requests of this connection being handled
 
   void Respond(uint32_t stream_id, Code code, const std::string& message,
                const std::string& payload) {
@@ -61,6 +62,7 @@ struct Server::State {
   size_t active_readers = 0;   // one thread per connection
   size_t active_handlers = 0;  // one thread per request in flight
   bool shutting_down = false;
+  std::atomic<size_t> max_in_flight{Server::kDefaultMaxInFlight};
   int wake_pipe[2] = {-1, -1};
 
   ~State() {
@@ -128,20 +130,38 @@ struct Server::State {
         return;
       }
     }
+    // One thread per request: bound them per connection so a peer cannot exhaust the shim.
+    const size_t limit = max_in_flight.load();
+    if (conn->in_flight.fetch_add(1) >= limit) {
+      conn->in_flight.fetch_sub(1);
+      conn->Respond(
+          stream_id, Code::kResourceExhausted,
+          "too many requests in flight on this connection (limit " + std::to_string(limit) + ")",
+          "");
+      return;
+    }
     std::string payload = std::move(*request.mutable_payload());
     auto run = [conn, handler = std::move(handler), ctx = std::move(ctx),
                 payload = std::move(payload)] {
+      Code code = Code::kOk;
+      std::string message;
+      std::string out;
       try {
-        std::string out = handler(ctx, payload);
-        conn->Respond(ctx.stream_id, Code::kOk, "", out);
+        out = handler(ctx, payload);
       } catch (const RpcError& e) {
-        conn->Respond(ctx.stream_id, e.code(), e.what(), "");
+        code = e.code();
+        message = e.what();
       } catch (const std::exception& e) {
-        conn->Respond(ctx.stream_id, Code::kUnknown, e.what(), "");
+        code = Code::kUnknown;
+        message = e.what();
       }
+      // The slot is free before the answer goes out: a client that got it may call again.
+      conn->in_flight.fetch_sub(1);
+      conn->Respond(ctx.stream_id, code, message, out);
     };
     // Handlers run concurrently; the reader goes straight back to the socket.
     if (!Spawn(self, &State::active_handlers, std::move(run))) {
+      conn->in_flight.fetch_sub(1);
       conn->Respond(stream_id, Code::kUnavailable, "ttrpc: server shutting down", "");
     }
   }
@@ -176,6 +196,10 @@ void Server::Register(const std::string& service, const std::string& method, Han
   std::lock_guard lock(state_->mu);
   state_->services.insert(service);
   state_->handlers[{service, method}] = std::move(handler);
+}
+
+void Server::set_max_in_flight(size_t limit) {
+  state_->max_in_flight = limit;
 }
 
 void Server::ServeConnection(UniqueFd fd) {

@@ -44,6 +44,11 @@ class Server {
   // Peers with another uid are refused (default on; tests may turn it off).
   void set_require_same_user(bool on) { require_same_user_ = on; }
 
+  // Requests handled at once per connection (each has its own thread); more are answered
+  // RESOURCE_EXHAUSTED. containerd keeps a handful in flight (Wait per process + one call).
+  static constexpr size_t kDefaultMaxInFlight = 256;
+  void set_max_in_flight(size_t limit);
+
   // Accepts and serves connections until Shutdown(). Blocks.
   void Serve(UniqueFd listener);
 

@@ -363,3 +363,22 @@ TEST_CASE("a peer with another uid is refused (SO_PEERCRED)") {
   serving.join();
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("requests beyond the per-connection in-flight limit get RESOURCE_EXHAUSTED") {
+  Fixture fx;
+  fx.server.set_max_in_flight(1);
+  Client client(std::move(fx.client_end));
+  auto blocked = std::async(std::launch::async, [&] { return client.Call(kService, "Block", ""); });
+  fx.gate.AwaitWaiter();
+  try {
+    client.Call(kService, "Echo", "x");
+    FAIL("over the limit but answered");
+  } catch (const RpcError& e) {
+    CHECK(e.code() == Code::kResourceExhausted);
+    CHECK(std::string(e.what()) == "too many requests in flight on this connection (limit 1)");
+  }
+  fx.gate.Open();
+  CHECK(blocked.get() == "released");
+  // The slot is free again as soon as the answer arrived.
+  CHECK(client.Call(kService, "Echo", "y") == "y");
+}
