@@ -54,6 +54,11 @@ TaskService::Container& TaskService::FindContainer(const std::string& id) {
   return it->second;
 }
 
+void TaskService::RequireContainer(const std::string& id) {
+  std::lock_guard lock(mu_);
+  FindContainer(id);
+}
+
 std::shared_ptr<Process> TaskService::FindProcess(const std::string& id,
                                                   const std::string& exec_id) {
   Container& c = FindContainer(id);
@@ -388,20 +393,14 @@ void TaskService::CloseIO(const taskapi::CloseIORequest& r) {
 }
 
 taskapi::PidsResponse TaskService::Pids(const taskapi::PidsRequest& r) {
-  {
-    std::lock_guard lock(mu_);
-    FindContainer(r.id());
-  }
+  RequireContainer(r.id());
   taskapi::PidsResponse out;
   for (const auto& info : sandbox_->Pids(r.id())) out.add_processes()->set_pid(info.pid);
   return out;
 }
 
 taskapi::StatsResponse TaskService::Stats(const taskapi::StatsRequest& r) {
-  {
-    std::lock_guard lock(mu_);
-    FindContainer(r.id());
-  }
+  RequireContainer(r.id());
   AnyBlob blob = sandbox_->Stats(r.id());
   taskapi::StatsResponse out;
   out.mutable_stats()->set_type_url(blob.type_url);
@@ -410,10 +409,7 @@ taskapi::StatsResponse TaskService::Stats(const taskapi::StatsRequest& r) {
 }
 
 void TaskService::Update(const taskapi::UpdateTaskRequest& r) {
-  {
-    std::lock_guard lock(mu_);
-    FindContainer(r.id());
-  }
+  RequireContainer(r.id());
   sandbox_->Update(r.id(), r.resources().value());
 }
 

@@ -76,6 +76,7 @@ class TaskService {
   };
 
   Container& FindContainer(const std::string& id);  // NotFound; needs mu_
+  void RequireContainer(const std::string& id);     // NotFound; takes mu_
   std::shared_ptr<Process> FindProcess(const std::string& id, const std::string& exec_id);
   void SpawnWaiter(std::shared_ptr<Process> process);                              // needs mu_
   void RecordExit(const std::shared_ptr<Process>& process, const ExitInfo& exit);  // needs mu_

@@ -38,6 +38,13 @@ bool OnPath(const std::string& name) {
   return false;
 }
 
+// Root and Debian's containerd are needed; elsewhere the tests report SKIP.
+bool ContainerdUsable() {
+  if (::geteuid() == 0 && OnPath("containerd") && OnPath("ctr")) return true;
+  WARN("SKIP: needs root and containerd + ctr on PATH (apt-get install containerd)");
+  return false;
+}
+
 struct Spawned {
   pid_t pid = -1;
 };
@@ -174,10 +181,7 @@ class PrivateContainerd {
 }  // namespace
 
 TEST_CASE("ctr run with io.containerd.strato.v2 reaches our Create and is cleaned up") {
-  if (::geteuid() != 0 || !OnPath("containerd") || !OnPath("ctr")) {
-    WARN("SKIP: needs root and containerd + ctr on PATH (apt-get install containerd)");
-    return;
-  }
+  if (!ContainerdUsable()) return;
   PrivateContainerd containerd;
   REQUIRE(containerd.ready());
   auto [code, output] =
@@ -212,10 +216,7 @@ TEST_CASE("ctr run with io.containerd.strato.v2 reaches our Create and is cleane
 }
 
 TEST_CASE("containerd accepts the events our publisher forwards") {
-  if (::geteuid() != 0 || !OnPath("containerd") || !OnPath("ctr")) {
-    WARN("SKIP: needs root and containerd + ctr on PATH (apt-get install containerd)");
-    return;
-  }
+  if (!ContainerdUsable()) return;
   PrivateContainerd containerd;
   REQUIRE(containerd.ready());
   const std::string events_log = containerd.dir() + "/events.out";

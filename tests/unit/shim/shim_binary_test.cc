@@ -92,6 +92,26 @@ bool WaitUntil(const std::function<bool()>& cond, std::chrono::milliseconds time
   return cond();
 }
 
+// The daemon's pid, from Connect.
+pid_t ShimPid(strato::ttrpc::Client& client) {
+  containerd::task::v2::ConnectRequest c;
+  containerd::task::v2::ConnectResponse resp;
+  client.Call(kTask, "Connect", c, &resp, 5000ms);
+  return static_cast<pid_t>(resp.shim_pid());
+}
+
+// Sends Shutdown; the daemon may close the connection while answering, which containerd
+// tolerates too.
+void ShutdownShim(strato::ttrpc::Client& client) {
+  containerd::task::v2::ShutdownRequest s;
+  google::protobuf::Empty empty;
+  try {
+    client.Call(kTask, "Shutdown", s, &empty, 5000ms);
+  } catch (const RpcError& e) {
+    CHECK(e.code() == Code::kUnavailable);
+  }
+}
+
 std::string Trim(std::string s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
   return s;
@@ -175,14 +195,7 @@ TEST_CASE("start prints the address, the daemon serves the Task API, Shutdown en
     CHECK(Trim(pod.output) == address);
     CHECK(strato::ReadFile(pod_bundle.file("address")) == address);
 
-    containerd::task::v2::ShutdownRequest shutdown;
-    shutdown.set_id("c1");
-    google::protobuf::Empty empty;
-    try {
-      client->Call(kTask, "Shutdown", shutdown, &empty, 5000ms);
-    } catch (const RpcError& e) {
-      CHECK(e.code() == Code::kUnavailable);  // closed while answering: allowed by containerd
-    }
+    ShutdownShim(*client);
   }
   CHECK(WaitUntil([&] { return !std::filesystem::exists(SocketPathOf(address)); }));
   // The daemon logged into the FIFO.
@@ -207,11 +220,9 @@ TEST_CASE("start replaces a stale socket - delete removes it and prints a Delete
   // Kill the daemon the way a crash would (SIGKILL: it cannot remove its socket).
   {
     auto client = strato::ttrpc::Client::Dial(path);
-    containerd::task::v2::ConnectRequest c;
-    containerd::task::v2::ConnectResponse resp;
-    client->Call(kTask, "Connect", c, &resp, 5000ms);
-    REQUIRE(resp.shim_pid() > 0);
-    ::kill(static_cast<pid_t>(resp.shim_pid()), SIGKILL);
+    const pid_t daemon = ShimPid(*client);
+    REQUIRE(daemon > 0);
+    ::kill(daemon, SIGKILL);
     CHECK(WaitUntil([&] { return client->closed(); }));
   }
   REQUIRE(std::filesystem::exists(path));  // left behind
@@ -231,12 +242,7 @@ TEST_CASE("start replaces a stale socket - delete removes it and prints a Delete
   CHECK(again.exit_code == 0);
   CHECK(SocketPathOf(Trim(again.output)) == path);
   auto client = strato::ttrpc::Client::Dial(path);
-  containerd::task::v2::ShutdownRequest s;
-  google::protobuf::Empty empty;
-  try {
-    client->Call(kTask, "Shutdown", s, &empty, 5000ms);
-  } catch (const RpcError&) {
-  }
+  ShutdownShim(*client);
   CHECK(WaitUntil([&] { return !std::filesystem::exists(path); }));
 }
 
@@ -248,10 +254,7 @@ TEST_CASE("SIGTERM shuts the daemon down and removes its socket") {
   REQUIRE(r.exit_code == 0);
   const std::string path = SocketPathOf(Trim(r.output));
   auto client = strato::ttrpc::Client::Dial(path);
-  containerd::task::v2::ConnectRequest c;
-  containerd::task::v2::ConnectResponse resp;
-  client->Call(kTask, "Connect", c, &resp, 5000ms);
-  const pid_t daemon = static_cast<pid_t>(resp.shim_pid());
+  const pid_t daemon = ShimPid(*client);
   REQUIRE(::kill(daemon, SIGTERM) == 0);
   CHECK(WaitUntil([&] { return client->closed(); }));
   CHECK(WaitUntil([&] { return !std::filesystem::exists(path); }));

@@ -11,9 +11,8 @@
 #include <future>
 
 #include "proto/containerd/events.pb.h"
-#include "tests/unit/shim/fake_sandbox.h"
-#include "tests/unit/shim/recording_publisher.h"
-#include "tests/unit/shim/test_bundle.h"
+#include "tests/unit/shim/service_harness.h"
+#include "tests/unit/ttrpc/rpc_error_of.h"
 #include "ttrpc/status.h"
 
 using namespace strato::shim;
@@ -21,27 +20,11 @@ using namespace strato::shim::testing;
 using namespace std::chrono_literals;
 using strato::ttrpc::Code;
 using strato::ttrpc::RpcError;
+using strato::ttrpc::testing::ErrorOf;
 
 namespace {
 
-struct Harness {
-  TempBundle bundle;
-  FakeSandbox* sandbox;
-  std::shared_ptr<RecordingPublisher> events = std::make_shared<RecordingPublisher>();
-  std::atomic<int> shutdowns{0};
-  std::unique_ptr<TaskService> service;
-
-  Harness() {
-    auto fake = std::make_unique<FakeSandbox>();
-    sandbox = fake.get();
-    TaskServiceOptions opts;
-    opts.ns = "testns";
-    opts.version = "strato-test";
-    opts.on_shutdown = [this] { ++shutdowns; };
-    service = std::make_unique<TaskService>(std::move(fake), events, opts);
-  }
-  ~Harness() { service->Stop(); }
-
+struct Harness : ServiceHarness {
   uint32_t Create(const std::string& id = "c1") {
     taskapi::CreateTaskRequest r;
     r.set_id(id);
@@ -88,17 +71,6 @@ struct Harness {
     return service->Delete(r);
   }
 };
-
-// Runs fn and returns the RpcError's code and message ("OK" if nothing was thrown).
-template <class Fn>
-std::pair<Code, std::string> ErrorOf(Fn fn) {
-  try {
-    fn();
-  } catch (const RpcError& e) {
-    return {e.code(), e.what()};
-  }
-  return {Code::kOk, "OK"};
-}
 
 }  // namespace
 

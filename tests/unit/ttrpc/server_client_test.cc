@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "proto/ttrpc/ttrpc.pb.h"
+#include "tests/unit/ttrpc/rpc_error_of.h"
 #include "ttrpc/client.h"
 #include "ttrpc/frame.h"
 #include "ttrpc/server.h"
@@ -21,6 +22,7 @@
 
 using namespace strato::ttrpc;
 using strato::UniqueFd;
+using strato::ttrpc::testing::ErrorOf;
 using namespace std::chrono_literals;
 
 namespace {
@@ -139,41 +141,16 @@ TEST_CASE("a blocked call does not block other calls on the same connection") {
 TEST_CASE("handler errors come back as status codes") {
   Fixture fx;
   Client client(std::move(fx.client_end));
-  try {
-    client.Call(kService, "Missing", "");
-    FAIL("no error");
-  } catch (const RpcError& e) {
-    CHECK(e.code() == Code::kNotFound);
-    CHECK(std::string(e.what()) == "process already finished: not found");
-  }
-  try {
-    client.Call(kService, "Crash", "");
-    FAIL("no error");
-  } catch (const RpcError& e) {
-    CHECK(e.code() == Code::kUnknown);
-    CHECK(std::string(e.what()) == "boom");
-  }
-  try {
-    client.Call("other.Service", "Echo", "");
-    FAIL("no error");
-  } catch (const RpcError& e) {
-    CHECK(e.code() == Code::kUnimplemented);
-    CHECK(std::string(e.what()) == "service other.Service");
-  }
-  try {
-    client.Call(kService, "Nope", "");
-    FAIL("no error");
-  } catch (const RpcError& e) {
-    CHECK(e.code() == Code::kUnimplemented);
-    CHECK(std::string(e.what()) == "method Nope");
-  }
+  CHECK(ErrorOf([&] { client.Call(kService, "Missing", ""); }) ==
+        std::pair{Code::kNotFound, std::string("process already finished: not found")});
+  CHECK(ErrorOf([&] { client.Call(kService, "Crash", ""); }) ==
+        std::pair{Code::kUnknown, std::string("boom")});
+  CHECK(ErrorOf([&] { client.Call("other.Service", "Echo", ""); }) ==
+        std::pair{Code::kUnimplemented, std::string("service other.Service")});
+  CHECK(ErrorOf([&] { client.Call(kService, "Nope", ""); }) ==
+        std::pair{Code::kUnimplemented, std::string("method Nope")});
   // A response over the limit is replaced by RESOURCE_EXHAUSTED.
-  try {
-    client.Call(kService, "Big", "");
-    FAIL("no error");
-  } catch (const RpcError& e) {
-    CHECK(e.code() == Code::kResourceExhausted);
-  }
+  CHECK(ErrorOf([&] { client.Call(kService, "Big", ""); }).first == Code::kResourceExhausted);
   // The connection is still fine.
   CHECK(client.Call(kService, "Echo", "x") == "x");
 }
@@ -242,16 +219,11 @@ TEST_CASE("a peer closing mid-frame or with a call in flight leaves the server h
   {
     Client client(std::move(fx.client_end));
     auto blocked = std::async(std::launch::async, [&] {
-      try {
-        client.Call(kService, "Block", "");
-        return std::string("answered");
-      } catch (const RpcError& e) {
-        return std::string(CodeName(e.code()));
-      }
+      return ErrorOf([&] { client.Call(kService, "Block", ""); }).first;
     });
     fx.gate.AwaitWaiter();
     client.Close();
-    CHECK(blocked.get() == "UNAVAILABLE");
+    CHECK(blocked.get() == Code::kUnavailable);
   }
   fx.gate.Open();  // the handler finishes and its response goes nowhere
   // A partial frame then close.
@@ -271,12 +243,7 @@ TEST_CASE("client calls fail with UNAVAILABLE when the server side closes, and t
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
   UniqueFd server_end(sv[1]);
   Client client{UniqueFd(sv[0])};
-  try {
-    client.Call(kService, "Echo", "", 50ms);
-    FAIL("no timeout");
-  } catch (const RpcError& e) {
-    CHECK(e.code() == Code::kDeadlineExceeded);
-  }
+  CHECK(ErrorOf([&] { client.Call(kService, "Echo", "", 50ms); }).first == Code::kDeadlineExceeded);
   // The request carried timeout_nano.
   auto f = ReadFrame(server_end.get());
   REQUIRE(f);
@@ -285,18 +252,13 @@ TEST_CASE("client calls fail with UNAVAILABLE when the server side closes, and t
   CHECK(req.timeout_nano() == 50'000'000);
   CHECK(f->header.stream_id == 1);
   auto pending = std::async(std::launch::async, [&] {
-    try {
-      client.Call(kService, "Echo", "");
-      return std::string("answered");
-    } catch (const RpcError& e) {
-      return std::string(CodeName(e.code()));
-    }
+    return ErrorOf([&] { client.Call(kService, "Echo", ""); }).first;
   });
   auto second = ReadFrame(server_end.get());
   REQUIRE(second);
   CHECK(second->header.stream_id == 3);  // odd ids, going up by 2
   server_end.reset();
-  CHECK(pending.get() == "UNAVAILABLE");
+  CHECK(pending.get() == Code::kUnavailable);
   CHECK(client.closed());
 }
 
@@ -370,13 +332,9 @@ TEST_CASE("requests beyond the per-connection in-flight limit get RESOURCE_EXHAU
   Client client(std::move(fx.client_end));
   auto blocked = std::async(std::launch::async, [&] { return client.Call(kService, "Block", ""); });
   fx.gate.AwaitWaiter();
-  try {
-    client.Call(kService, "Echo", "x");
-    FAIL("over the limit but answered");
-  } catch (const RpcError& e) {
-    CHECK(e.code() == Code::kResourceExhausted);
-    CHECK(std::string(e.what()) == "too many requests in flight on this connection (limit 1)");
-  }
+  CHECK(ErrorOf([&] { client.Call(kService, "Echo", "x"); }) ==
+        std::pair{Code::kResourceExhausted,
+                  std::string("too many requests in flight on this connection (limit 1)")});
   fx.gate.Open();
   CHECK(blocked.get() == "released");
   // The slot is free again as soon as the answer arrived.
