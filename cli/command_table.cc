@@ -7,6 +7,8 @@ namespace strato::cli {
 std::span<const Command> AllCommands() {
   static constexpr std::array kCommands = {
       Command{"doctor", "check this host: KVM, guest kernel, containerd", RunDoctor},
+      Command{"inspect", "validate an OCI image or bundle and show what strato uses", RunInspect},
+      Command{"convert", "convert an OCI layer (tar/tar.gz/tar.zst) or a directory to EROFS", RunConvert},
   };
   return kCommands;
 }
