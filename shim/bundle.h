@@ -1,13 +1,11 @@
 #pragma once
-// What the shim needs from an OCI bundle before the VM backend reads the full spec: the
-// annotations (CRI's sandbox id decides which shim serves a container) and a check that
-// config.json is there and is a JSON object.
-//
-// TODO(oci): switch ReadBundle to strato::oci::ParseRuntimeSpec (oci/runtime_spec.h) once the
-// oci module is in main; this is the only place the shim reads config.json.
+// What the shim reads from an OCI bundle: the validated runtime spec (oci/runtime_spec.h) and
+// its annotations (CRI's sandbox id decides which shim serves a container).
 
 #include <map>
 #include <string>
+
+#include "oci/runtime_spec.h"
 
 namespace strato::shim {
 
@@ -16,11 +14,12 @@ inline constexpr const char* kContainerTypeAnnotation = "io.kubernetes.cri.conta
 
 struct BundleInfo {
   std::string dir;
-  std::map<std::string, std::string> annotations;
+  oci::RuntimeSpec spec;
+  const std::map<std::string, std::string>& annotations() const { return spec.annotations; }
 };
 
-// Reads <dir>/config.json. Throws strato::Error naming the file for a missing or malformed
-// file, or non-string annotations.
+// Reads and validates <dir>/config.json. Throws strato::Error naming the file and the JSON path
+// of the problem.
 BundleInfo ReadBundle(const std::string& dir);
 
 // The shim group a container belongs to: its CRI sandbox id if annotated, else its own id.

@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include "oci/json_reader.h"
+#include "oci/runtime_spec.h"
 #include "proto/containerd/events.pb.h"
 #include "proto/containerd/runtime_options.pb.h"
 #include "shim/bundle.h"
@@ -184,6 +186,12 @@ void TaskService::Exec(const taskapi::ExecProcessRequest& r) {
       std::make_shared<Process>(ProcessKind::kExec, r.id(), r.exec_id(),
                                 PathsOf(r.stdin(), r.stdout(), r.stderr(), r.terminal()));
   try {
+    // Validate the OCI Process JSON here so a bad spec is the client's error, not the VM's.
+    try {
+      oci::ParseProcess(r.spec().value());
+    } catch (const oci::SpecError& e) {
+      throw ttrpc::InvalidArgument("exec " + r.exec_id() + " spec: " + e.what());
+    }
     process->set_io(ProcessIo::Open(process->stdio(), r.id(), options_.ns, false));
     sandbox_->Exec(r.id(), r.exec_id(), r.spec().value(), process->io()->TakeBackendStdio());
   } catch (...) {

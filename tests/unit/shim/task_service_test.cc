@@ -24,6 +24,8 @@ using strato::ttrpc::testing::ErrorOf;
 
 namespace {
 
+constexpr const char* kExecSpec = R"({"user":{"uid":0,"gid":0},"args":["sh"],"cwd":"/"})";
+
 struct Harness : ServiceHarness {
   uint32_t Create(const std::string& id = "c1") {
     taskapi::CreateTaskRequest r;
@@ -42,7 +44,7 @@ struct Harness : ServiceHarness {
     r.set_id(id);
     r.set_exec_id(exec);
     r.mutable_spec()->set_type_url("types.containerd.io/opencontainers/runtime-spec/1/Process");
-    r.mutable_spec()->set_value(R"({"args":["sh"]})");
+    r.mutable_spec()->set_value(kExecSpec);
     service->Exec(r);
   }
   void Kill(uint32_t sig, const std::string& id = "c1", const std::string& exec = "") {
@@ -234,13 +236,22 @@ TEST_CASE("exec processes: added, started, exited, deleted - ids are unique") {
   CHECK(ev[4].As<containerd::events::TaskExit>().id() == "e1");
   CHECK(ev[4].As<containerd::events::TaskExit>().container_id() == "c1");
   auto calls = h.sandbox->calls();
-  CHECK(std::find(calls.begin(), calls.end(), R"(Exec c1 e1 {"args":["sh"]})") != calls.end());
+  CHECK(std::find(calls.begin(), calls.end(), std::string("Exec c1 e1 ") + kExecSpec) !=
+        calls.end());
 }
 
-TEST_CASE("exec errors: unknown container, unknown exec, stopped container") {
+TEST_CASE("exec errors: unknown container, unknown exec, bad spec, stopped container") {
   Harness h;
   CHECK(ErrorOf([&] { h.Exec("e1", "nope"); }).first == Code::kNotFound);
   h.Create();
+  taskapi::ExecProcessRequest bad;
+  bad.set_id("c1");
+  bad.set_exec_id("bad");
+  bad.mutable_spec()->set_value(R"({"user":{"uid":0,"gid":0},"args":[],"cwd":"/"})");
+  auto [code, message] = ErrorOf([&] { h.service->Exec(bad); });
+  CHECK(code == Code::kInvalidArgument);
+  CHECK_THAT(message, Catch::StartsWith("exec bad spec: ") && Catch::Contains("args"));
+  h.Exec("bad");  // the id was not taken by the failed attempt
   CHECK(ErrorOf([&] { h.Start("c1", "missing"); }) ==
         std::pair{Code::kNotFound, std::string("process missing: not found")});
   h.Start();
@@ -261,6 +272,10 @@ TEST_CASE("create errors: duplicate id, empty id, broken bundle, checkpoint, bac
   r.set_id("c2");
   r.set_bundle(h.bundle.path() + "/missing");
   CHECK_THROWS_WITH(h.service->Create(r), Catch::Contains("missing/config.json"));
+  TempBundle invalid(R"({"annotations":{}})");
+  r.set_bundle(invalid.path());
+  CHECK_THROWS_WITH(h.service->Create(r), Catch::Contains(invalid.path() + "/config.json") &&
+                                              Catch::Contains("ociVersion"));
   r.set_bundle(h.bundle.path());
   r.set_checkpoint("/some/checkpoint");
   CHECK(ErrorOf([&] { h.service->Create(r); }).first == Code::kUnimplemented);
