@@ -148,6 +148,11 @@ taskapi::CreateTaskResponse TaskService::Create(const taskapi::CreateTaskRequest
   }
   std::lock_guard lock(mu_);
   reserved_.erase(r.id());
+  if (stopping_) {
+    // Stop() ran meanwhile: it already shut the sandbox down and waited for the waiters.
+    process->io()->Close();
+    throw ttrpc::Unavailable("shim is shutting down");
+  }
   Container& c = containers_[r.id()];
   c.bundle = r.bundle();
   c.init = process;
@@ -201,6 +206,10 @@ void TaskService::Exec(const taskapi::ExecProcessRequest& r) {
   }
   std::lock_guard lock(mu_);
   reserved_.erase(key);
+  if (stopping_) {
+    process->io()->Close();
+    throw ttrpc::Unavailable("shim is shutting down");
+  }
   auto it = containers_.find(r.id());
   if (it == containers_.end()) {
     // Deleted while the exec was being created: undo.
