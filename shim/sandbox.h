@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -99,6 +100,19 @@ class Sandbox {
   virtual void Update(const std::string& container_id, const std::string& resources_json) = 0;
   // Stops the VM; every pending Wait() returns (throws SandboxFailure).
   virtual void Shutdown() = 0;
+
+  // The Task service learns of out-of-memory kills through this (it publishes TaskOOM).
+  using OomHandler = std::function<void(const std::string& container_id)>;
+  void set_oom_handler(OomHandler handler) { oom_handler_ = std::move(handler); }
+
+ protected:
+  // Backends call this when the guest reports an OOM kill in a container.
+  void ReportOom(const std::string& container_id) {
+    if (oom_handler_) oom_handler_(container_id);
+  }
+
+ private:
+  OomHandler oom_handler_;
 };
 
 }  // namespace strato::shim

@@ -43,7 +43,13 @@ StdioPaths PathsOf(const std::string& in, const std::string& out, const std::str
 
 TaskService::TaskService(std::unique_ptr<Sandbox> sandbox, std::shared_ptr<EventPublisher> events,
                          TaskServiceOptions options)
-    : sandbox_(std::move(sandbox)), events_(std::move(events)), options_(std::move(options)) {}
+    : sandbox_(std::move(sandbox)), events_(std::move(events)), options_(std::move(options)) {
+  sandbox_->set_oom_handler([this](const std::string& container_id) {
+    events::TaskOOM e;
+    e.set_container_id(container_id);
+    events_->Publish(topics::kTaskOOM, e);
+  });
+}
 
 TaskService::~TaskService() {
   Stop();

@@ -56,6 +56,9 @@ class FakeSandbox : public Sandbox {
     cv_.notify_all();
   }
 
+  // The guest reports an OOM kill.
+  void TriggerOom(const std::string& cid) { ReportOom(cid); }
+
   std::vector<std::string> calls() {
     std::lock_guard l(mu_);
     return calls_;

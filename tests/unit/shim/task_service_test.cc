@@ -296,6 +296,18 @@ TEST_CASE("delete of a running task is refused") {
                   std::string("cannot delete a running process c1: failed precondition")});
 }
 
+TEST_CASE("an OOM kill reported by the sandbox is published as TaskOOM") {
+  Harness h;
+  h.Create();
+  h.Start();
+  h.sandbox->TriggerOom("c1");
+  REQUIRE(h.events->WaitFor(3));
+  auto ev = h.events->events();
+  CHECK(ev[2].topic == "/tasks/oom");
+  CHECK(ev[2].type_name == "containerd.events.TaskOOM");
+  CHECK(ev[2].As<containerd::events::TaskOOM>().container_id() == "c1");
+}
+
 TEST_CASE("pause and resume follow the state machine and publish events") {
   Harness h;
   h.Create();
