@@ -16,7 +16,7 @@
 namespace strato::ttrpc {
 
 namespace {
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 // Client-initiated streams are odd: 1, 3, 5, ...
 constexpr uint32_t kFirstStreamId = 1;
 constexpr uint32_t kStreamIdStep = 2;

@@ -18,7 +18,7 @@ uint32_t GetU32(const uint8_t* in) {
          uint32_t{in[3]};
 }
 // Compact the buffer once this much consumed space has piled up at its front.
-constexpr size_t kCompactThreshold = 64 * 1024;
+constexpr size_t kCompactThreshold = size_t{64} * 1024;
 }  // namespace
 
 std::array<uint8_t, kHeaderSize> EncodeHeader(const FrameHeader& header) {

@@ -23,7 +23,7 @@
 namespace strato::ttrpc {
 
 namespace {
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = size_t{64} * 1024;
 }
 
 struct Connection {

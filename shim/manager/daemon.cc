@@ -85,7 +85,7 @@ int RunDaemon(const ShimFlags& flags) {
 
   // Descendants of the VM processes are re-parented to us, and we reap them.
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) ThrowErrno("PR_SET_CHILD_SUBREAPER");
-  ::signal(SIGPIPE, SIG_IGN);
+  (void)::signal(SIGPIPE, SIG_IGN);  // EPIPE errors instead
   // Signals are handled by sigwait in this thread only; block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);

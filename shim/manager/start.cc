@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "shim/argv.h"
 #include "shim/bundle.h"
 #include "shim/manager/commands.h"
 #include "shim/manager/socket_address.h"
@@ -56,9 +57,7 @@ UniqueFd ListenOrFindShim(const std::string& path) {
 pid_t SpawnDaemon(const ShimFlags& flags, int listener, const std::string& bundle) {
   std::vector<std::string> args = DaemonArgs(flags);
   args.insert(args.begin(), "containerd-shim-strato-v2");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = ArgvOf(args);
   pid_t pid = ::fork();
   if (pid < 0) ThrowErrno("fork the shim daemon");
   if (pid > 0) return pid;

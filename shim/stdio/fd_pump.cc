@@ -15,7 +15,7 @@
 namespace strato::shim {
 
 namespace {
-constexpr size_t kCopyBuffer = 32 * 1024;
+constexpr size_t kCopyBuffer = size_t{32} * 1024;
 
 void SetNonBlocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);

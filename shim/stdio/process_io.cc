@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "shim/argv.h"
 #include "shim/stdio/stdio_uri.h"
 
 extern char** environ;
@@ -155,9 +156,7 @@ void ProcessIo::OpenBinaryOutput(const std::string& path, const std::vector<std:
   posix_spawn_file_actions_adddup2(&actions, ready_w.get(), kBinaryReadyFd);
   std::vector<std::string> argv_store = {path};
   argv_store.insert(argv_store.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_store) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = ArgvOf(argv_store);
   // Like containerd: the binary's environment is exactly these two variables.
   std::string env_id = "CONTAINER_ID=" + container_id;
   std::string env_ns = "CONTAINER_NAMESPACE=" + ns;
