@@ -1,0 +1,54 @@
+#pragma once
+// A whole VM assembled from a VmConfig: KVM VM with in-kernel irqchip and PIT, guest memory,
+// the kernel (ELF or bzImage), initrd and command line, zero page, MP table, vCPU threads and the
+// legacy devices; Run() boots it and returns why it stopped. Later issues add virtio-mmio devices
+// through mmio_bus() / irq lines before Run().
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vmm/bus/io_bus.h"
+#include "vmm/stop_reason.h"
+#include "vmm/vcpu/quirks.h"
+
+namespace strato::vmm {
+
+struct VmConfig {
+  std::string kernel_path;
+  std::string initrd_path;  // empty: none
+  std::string cmdline;      // user options, appended to the defaults (boot/cmdline.h)
+  uint32_t cpus = 1;
+  uint64_t memory_mib = 128;
+  bool hugepages = false;
+  // "-" = the VMM's stdout (input from stdin), "" = discard, else a file or FIFO path.
+  std::string console = "-";
+  QuirkMode quirks = QuirkMode::kAuto;
+  // The test-status port (layout::kPortTestStatus): for test guests and `strato vm`.
+  bool test_status_port = true;
+  std::string kvm_device = "/dev/kvm";
+  // Boot profiling: interrupt every vCPU this many times a second and log a RIP histogram at the
+  // end (0 = off). Resolve the addresses with the kernel's System.map.
+  uint32_t sample_rip_hz = 0;
+};
+
+class Vm {
+ public:
+  // Builds everything (throws strato::Error with a clear message on any failure).
+  explicit Vm(const VmConfig& config);
+  ~Vm();
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  // Starts the vCPUs and runs the event loop until the guest stops.
+  StopReason Run();
+  const std::string& guest_cmdline() const;
+  const Quirks& quirks() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace strato::vmm
