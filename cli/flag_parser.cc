@@ -29,8 +29,8 @@ std::optional<uint64_t> ParsedFlags::GetUint(const std::string& name, uint64_t m
     throw UsageError("--" + name + ": \"" + *text + "\" is not a non-negative integer");
   }
   if (value < min || value > max) {
-    throw UsageError("--" + name + ": " + *text + " is out of range [" + std::to_string(min) + ", " +
-                std::to_string(max) + "]");
+    throw UsageError("--" + name + ": " + *text + " is out of range [" + std::to_string(min) +
+                     ", " + std::to_string(max) + "]");
   }
   return value;
 }
@@ -38,8 +38,8 @@ std::optional<uint64_t> ParsedFlags::GetUint(const std::string& name, uint64_t m
 FlagParser::FlagParser(std::vector<FlagSpec> specs) : specs_(std::move(specs)) {}
 
 const FlagSpec* FlagParser::Find(const std::string& name) const {
-  auto it = std::find_if(specs_.begin(), specs_.end(),
-                         [&](const FlagSpec& s) { return s.name == name; });
+  auto it =
+      std::find_if(specs_.begin(), specs_.end(), [&](const FlagSpec& s) { return s.name == name; });
   return it == specs_.end() ? nullptr : &*it;
 }
 
@@ -57,7 +57,8 @@ ParsedFlags FlagParser::Parse(const std::vector<std::string>& args) const {
       continue;
     }
     std::string body = arg[1] == '-' ? arg.substr(2) : arg.substr(1);
-    if (arg[1] != '-' && body != "h") throw UsageError("unknown flag " + arg + " (flags start with --)");
+    if (arg[1] != '-' && body != "h")
+      throw UsageError("unknown flag " + arg + " (flags start with --)");
     if (body == "h") body = "help";
     std::optional<std::string> inline_value;
     if (auto eq = body.find('='); eq != std::string::npos) {
@@ -79,7 +80,8 @@ ParsedFlags FlagParser::Parse(const std::vector<std::string>& args) const {
       throw UsageError("--" + body + ": takes no value");
     }
     auto& slot = out.values_[body];
-    if (!spec->repeatable && !slot.empty()) throw UsageError("--" + body + ": given more than once");
+    if (!spec->repeatable && !slot.empty())
+      throw UsageError("--" + body + ": given more than once");
     slot.push_back(value);
   }
   return out;
@@ -88,8 +90,8 @@ ParsedFlags FlagParser::Parse(const std::vector<std::string>& args) const {
 std::string FlagParser::HelpText() const {
   size_t width = 0;
   auto left = [](const FlagSpec& s) {
-    return "--" + s.name + (s.takes_value ? " " + (s.value_name.empty() ? "VALUE" : s.value_name)
-                                          : std::string());
+    return "--" + s.name +
+           (s.takes_value ? " " + (s.value_name.empty() ? "VALUE" : s.value_name) : std::string());
   };
   for (const auto& s : specs_) width = std::max(width, left(s).size());
   std::string out;

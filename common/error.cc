@@ -5,8 +5,12 @@
 
 namespace strato {
 
-void ThrowErrno(const std::string& what, int err) { throw Error(what + ": " + std::strerror(err)); }
+void ThrowErrno(const std::string& what, int err) {
+  throw Error(what + ": " + std::strerror(err));
+}
 
-void ThrowErrno(const std::string& what) { ThrowErrno(what, errno); }
+void ThrowErrno(const std::string& what) {
+  ThrowErrno(what, errno);
+}
 
 }  // namespace strato

@@ -70,8 +70,8 @@ void FsyncDirOf(const std::string& path) {
 
 void WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
   static std::atomic<unsigned> counter{0};
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                    std::to_string(counter.fetch_add(1));
+  std::string tmp =
+      path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter.fetch_add(1));
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
   if (!fd.valid()) ThrowErrno("create " + tmp);
   try {

@@ -22,7 +22,9 @@ Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
   }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_->md); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(ctx_->md);
+}
 
 void Sha256::Update(std::span<const uint8_t> data) {
   if (EVP_DigestUpdate(ctx_->md, data.data(), data.size()) != 1) {
@@ -43,7 +45,9 @@ Sha256::Digest Sha256::Final() {
   return out;
 }
 
-std::string Sha256::FinalHex() { return ToHex(Final()); }
+std::string Sha256::FinalHex() {
+  return ToHex(Final());
+}
 
 std::string Sha256::ToHex(const Digest& digest) {
   static constexpr char kHex[] = "0123456789abcdef";

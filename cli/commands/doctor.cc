@@ -83,8 +83,8 @@ void CheckKvm(Report& r) {
 void CheckKernel(Report& r) {
   if (const char* env = std::getenv(paths::kKernelEnv); env != nullptr) {
     r.Line(IsFile(env) ? Verdict::kOk : Verdict::kFail, "guest kernel",
-           std::string(env) + (IsFile(env) ? "" : ": not found") + " (from $" +
-               paths::kKernelEnv + ")");
+           std::string(env) + (IsFile(env) ? "" : ": not found") + " (from $" + paths::kKernelEnv +
+               ")");
     return;
   }
   for (const char* candidate : paths::kKernelCandidates) {
@@ -107,8 +107,9 @@ void CheckContainerd(Report& r) {
          shim.empty() ? "not on PATH: containerd cannot start strato tasks" : shim);
   if (!IsFile(paths::kContainerdConfig)) {
     r.Line(Verdict::kWarn, "containerd config",
-           std::string(paths::kContainerdConfig) + " missing (defaults apply; runtime "
-                                                   "io.containerd.strato.v2 still resolves)");
+           std::string(paths::kContainerdConfig) +
+               " missing (defaults apply; runtime "
+               "io.containerd.strato.v2 still resolves)");
     return;
   }
   std::string text;

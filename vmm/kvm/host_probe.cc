@@ -52,8 +52,8 @@ bool CpuInfoHasVirtualizationFlag(const std::string& cpuinfo_text) {
   std::string line;
   while (std::getline(in, line)) {
     if (!line.starts_with("flags")) continue;
-    std::istringstream words(line.substr(line.find(':') == std::string::npos ? line.size()
-                                                                             : line.find(':') + 1));
+    std::istringstream words(
+        line.substr(line.find(':') == std::string::npos ? line.size() : line.find(':') + 1));
     std::string w;
     while (words >> w) {
       if (w == "vmx" || w == "svm") return true;

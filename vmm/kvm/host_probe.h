@@ -16,9 +16,9 @@ struct KvmCapability {
 };
 
 enum class KvmFlavor {
-  kUnavailable,        // /dev/kvm missing or unusable
-  kHardwareAssisted,   // vmx or svm in the CPU flags and kvm_intel/kvm_amd loaded
-  kNestedOrSoftware,   // KVM works but without vmx/svm (e.g. kvm_pvm): needs workarounds
+  kUnavailable,       // /dev/kvm missing or unusable
+  kHardwareAssisted,  // vmx or svm in the CPU flags and kvm_intel/kvm_amd loaded
+  kNestedOrSoftware,  // KVM works but without vmx/svm (e.g. kvm_pvm): needs workarounds
 };
 
 struct KvmHostInfo {
@@ -35,7 +35,8 @@ struct KvmHostInfo {
   bool HasAllRequired() const;
 };
 
-inline constexpr int kKvmApiVersion = 12;  // the only stable KVM API version (Documentation/virt/kvm/api.rst)
+inline constexpr int kKvmApiVersion =
+    12;  // the only stable KVM API version (Documentation/virt/kvm/api.rst)
 
 // Probes the host. Never throws: failures are recorded in the result.
 KvmHostInfo ProbeKvmHost(const std::string& device = "/dev/kvm",

@@ -1,6 +1,7 @@
+#include "cli/flag_parser.h"
+
 #include <catch2/catch.hpp>
 
-#include "cli/flag_parser.h"
 #include "common/error.h"
 
 using strato::cli::FlagParser;

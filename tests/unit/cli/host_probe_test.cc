@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "vmm/kvm/host_probe.h"
+
+#include <catch2/catch.hpp>
 
 using strato::vmm::ClassifyKvmHost;
 using strato::vmm::CpuInfoHasVirtualizationFlag;

@@ -1,3 +1,5 @@
+#include "common/file_util.h"
+
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -6,7 +8,6 @@
 #include <filesystem>
 
 #include "common/error.h"
-#include "common/file_util.h"
 
 namespace fs = std::filesystem;
 
@@ -53,6 +54,5 @@ TEST_CASE("ReadFile errors name the path and the reason") {
                     "read " + dir.path.string() + ": is a directory");
   std::string big = (dir.path / "big").string();
   strato::WriteFileAtomic(big, std::string(100, 'x'));
-  CHECK_THROWS_WITH(strato::ReadFile(big, 10),
-                    "read " + big + ": file larger than 10 bytes");
+  CHECK_THROWS_WITH(strato::ReadFile(big, 10), "read " + big + ": file larger than 10 bytes");
 }

@@ -1,9 +1,10 @@
+#include "common/logging.h"
+
 #include <spdlog/spdlog.h>
 
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
-#include "common/logging.h"
 
 TEST_CASE("SetLogLevel accepts spdlog level names and rejects others") {
   CHECK(strato::SetLogLevel("debug"));

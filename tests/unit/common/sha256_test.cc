@@ -1,9 +1,10 @@
+#include "common/sha256.h"
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
 
 #include "common/file_util.h"
-#include "common/sha256.h"
 
 TEST_CASE("Sha256 matches the FIPS 180-2 test vectors") {
   CHECK(strato::Sha256::HexOf("") ==
