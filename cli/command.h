@@ -23,8 +23,8 @@ inline constexpr int kExitUsage = 2;
 
 // Declarations of every subcommand entry point.
 int RunDoctor(const std::vector<std::string>& args);
-int RunVm(const std::vector<std::string>& args);
 int RunInspect(const std::vector<std::string>& args);
 int RunConvert(const std::vector<std::string>& args);
+int RunVm(const std::vector<std::string>& args);
 
 }  // namespace strato::cli

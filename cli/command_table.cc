@@ -7,9 +7,9 @@ namespace strato::cli {
 std::span<const Command> AllCommands() {
   static constexpr std::array kCommands = {
       Command{"doctor", "check this host: KVM, guest kernel, containerd", RunDoctor},
-      Command{"vm", "boot a kernel or test guest in a microVM (debugging, tests)", RunVm},
       Command{"inspect", "validate an OCI image or bundle and show what strato uses", RunInspect},
       Command{"convert", "convert an OCI layer (tar/tar.gz/tar.zst) or a directory to EROFS", RunConvert},
+      Command{"vm", "boot a kernel or test guest in a microVM (debugging, tests)", RunVm},
   };
   return kCommands;
 }

@@ -25,7 +25,8 @@ void GuestConsole::Put(uint8_t byte) {
 }
 
 void GuestConsole::Match() {
-  if (line_.find(kPowerDownMarker) != std::string::npos) {
+  if (line_.find(kPowerDownMarker) != std::string::npos ||
+      line_.find(kHaltedMarker) != std::string::npos) {
     stop_.NotePowerDown();
     if (on_power_down_) on_power_down_();
   } else if (line_.find(kPanicMarker) != std::string::npos) {

@@ -14,6 +14,9 @@ class GuestConsole {
   static constexpr size_t kMaxMatchedLine = 512;
   // Markers printed by Linux 6.1 kernel/reboot.c and kernel/panic.c.
   static constexpr const char* kPowerDownMarker = "reboot: Power down";
+  // What `poweroff -f` prints without ACPI: reboot(2) turns POWER_OFF into HALT when the kernel
+  // has no power-off method, and machine_halt() stops every CPU with interrupts off.
+  static constexpr const char* kHaltedMarker = "reboot: System halted";
   static constexpr const char* kRestartMarker = "reboot: Restarting system";
   static constexpr const char* kPanicMarker = "Kernel panic - not syncing";
 

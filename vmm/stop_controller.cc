@@ -29,7 +29,7 @@ void StopController::Request(StopReason reason) {
 }
 
 StopReason StopController::reason() const {
-  std::lock_guard lock(const_cast<std::mutex&>(mu_));
+  std::lock_guard lock(mu_);
   return reason_.value_or(StopReason{});
 }
 

@@ -42,7 +42,7 @@ class StopController {
   static StopKind ClassifyReset(ResetSource source, bool power_down, bool panic, bool restart);
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::optional<StopReason> reason_;
   std::function<void()> on_stop_;
   std::atomic<bool> stopping_{false};

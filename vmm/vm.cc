@@ -1,13 +1,16 @@
 #include "vmm/vm.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <thread>
 
 #include "common/error.h"
@@ -38,9 +41,11 @@ namespace strato::vmm {
 
 namespace {
 
-// How long a guest that printed "reboot: Power down" may take to reset (panic=-1 after init
-// exits) before the VMM decides it has halted for good and reports the power-off itself.
-constexpr int kPowerDownGraceSeconds = 3;
+// After the kernel's power-down/halt line, every vCPU is probed this often; when all are halted
+// with interrupts off (KVM reports no exit for that), the VM has powered off. A guest that neither
+// halts nor resets within the grace period is reported as powered off anyway.
+constexpr long kHaltProbeIntervalNs = 20'000'000;  // 20 ms
+constexpr uint64_t kPowerDownGraceProbes = 250;    // 5 s
 constexpr size_t kConsoleInputChunk = 512;
 // MSRs set on every vCPU at reset (Intel SDM vol. 4).
 constexpr uint32_t kMsrMiscEnable = 0x1a0;
@@ -67,6 +72,8 @@ struct Vm::State {
   UniqueFd console_file;
   int console_fd = -1;
   UniqueFd power_down_timer;
+  uint64_t halt_probes = 0;
+  UniqueFd signal_fd;
   std::unique_ptr<GuestConsole> console;
   std::shared_ptr<Serial8250> serial;
   std::vector<std::unique_ptr<VcpuThread>> vcpus;  // destroyed (joined) first: declared last
@@ -92,7 +99,7 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   s.config = config;
   s.kvm = std::make_unique<KvmSystem>(config.kvm_device);
   KvmFlavor flavor = KvmFlavor::kHardwareAssisted;
-  if (config.quirks == QuirkMode::kAuto) flavor = ProbeKvmHost(config.kvm_device).flavor;
+  if (config.quirks == QuirkMode::kAuto) flavor = DetectKvmFlavor();
   s.quirks = ResolveQuirks(config.quirks, flavor);
   if (s.quirks.any()) spdlog::debug("nested/software KVM: quirks enabled");
 
@@ -103,10 +110,26 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   s.vm->CreatePit();
 
   s.memory = std::make_unique<GuestMemory>(config.memory_mib << 20, config.hugepages);
-  uint32_t slot = 0;
-  for (const auto& r : s.memory->regions()) {
-    s.vm->SetUserMemoryRegion(slot++, r.guest_base, r.size, r.host);
-  }
+  // Registering the first memory slot costs ~5 ms on the nested hosts (an RCU grace period in the
+  // host kernel), whatever the size: do it on a helper thread while the rest of the VM is built.
+  // Nothing below runs the guest before the join at the end.
+  std::exception_ptr memslot_error;
+  std::thread memslots([&s, &memslot_error] {
+    try {
+      uint32_t slot = 0;
+      for (const auto& r : s.memory->regions()) {
+        s.vm->SetUserMemoryRegion(slot++, r.guest_base, r.size, r.host);
+      }
+    } catch (...) {
+      memslot_error = std::current_exception();
+    }
+  });
+  struct JoinOnExit {
+    std::thread& t;
+    ~JoinOnExit() {
+      if (t.joinable()) t.join();
+    }
+  } join_memslots{memslots};
 
   // Boot image and boot structures.
   LoadedKernel kernel = LoadKernelFile(config.kernel_path, *s.memory);
@@ -140,10 +163,40 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   int timer_fd = s.power_down_timer.get();
   s.console = std::make_unique<GuestConsole>(s.console_fd, s.stop, [timer_fd] {
     itimerspec t{};
-    t.it_value.tv_sec = kPowerDownGraceSeconds;
+    t.it_value.tv_nsec = kHaltProbeIntervalNs;
+    t.it_interval.tv_nsec = kHaltProbeIntervalNs;
     ::timerfd_settime(timer_fd, 0, &t, nullptr);
   });
-  s.loop.Add(timer_fd, EPOLLIN, [&s](uint32_t) { s.stop.Request({StopKind::kPowerOff, 0, {}}); });
+  s.loop.Add(timer_fd, EPOLLIN, [&s, timer_fd](uint32_t) {
+    uint64_t expirations = 0;
+    (void)!::read(timer_fd, &expirations, sizeof expirations);
+    // The answers of the previous probe round decide; then ask again.
+    bool all_halted = s.halt_probes > 0;
+    for (auto& v : s.vcpus) all_halted = all_halted && v->halted_for_good();
+    if (all_halted || ++s.halt_probes > kPowerDownGraceProbes) {
+      s.stop.Request({StopKind::kPowerOff, 0, {}});
+      return;
+    }
+    for (auto& v : s.vcpus) v->ProbeHalt();
+  });
+  // A console reader that goes away must not kill the VMM (writes then fail with EPIPE).
+  ::signal(SIGPIPE, SIG_IGN);
+  // SIGTERM / SIGINT / SIGHUP end the VM cleanly (threads joined, console flushed).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, sig);
+  if (::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr) != 0)
+    throw Error("pthread_sigmask failed");
+  s.signal_fd = UniqueFd(::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!s.signal_fd.valid()) ThrowErrno("signalfd");
+  int signal_fd = s.signal_fd.get();
+  s.loop.Add(signal_fd, EPOLLIN, [&s, signal_fd](uint32_t) {
+    signalfd_siginfo info{};
+    (void)!::read(signal_fd, &info, sizeof info);
+    s.stop.Request(
+        {StopKind::kError, 0,
+         std::string("VMM terminated by signal ") + strsignal(static_cast<int>(info.ssi_signo))});
+  });
   s.stop.SetOnStop([&s] { s.loop.Stop(); });
 
   GuestConsole* console = s.console.get();
@@ -186,7 +239,7 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   // vCPUs: all get CPUID and MSRs; the boot vCPU gets the 64-bit entry state, the others wait for
   // INIT/SIPI from the guest (in-kernel LAPIC).
   auto supported = s.kvm->SupportedCpuid();
-  VcpuContext ctx{&s.pio, &s.mmio, s.memory.get(), &s.stop, s.quirks};
+  VcpuContext ctx{&s.pio, &s.mmio, s.memory.get(), &s.stop, s.quirks, config.sample_rip_hz > 0};
   const std::pair<uint32_t, uint64_t> msrs[] = {{kMsrMiscEnable, kMiscEnableFastStrings},
                                                 {kMsrMtrrDefType, kMtrrEnableWriteBack}};
   for (uint32_t i = 0; i < config.cpus; ++i) {
@@ -205,6 +258,8 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
     }
     s.vcpus.push_back(std::make_unique<VcpuThread>(std::move(vcpu), ctx));
   }
+  memslots.join();
+  if (memslot_error) std::rethrow_exception(memslot_error);
 }
 
 Vm::~Vm() {

@@ -35,7 +35,9 @@ struct VmConfig {
 
 class Vm {
  public:
-  // Builds everything (throws strato::Error with a clear message on any failure).
+  // Builds everything (throws strato::Error with a clear message on any failure). Blocks SIGTERM,
+  // SIGINT and SIGHUP in the calling thread (threads started later inherit it): they stop the VM
+  // through a signalfd instead. Ignores SIGPIPE (the console reader may go away).
   explicit Vm(const VmConfig& config);
   ~Vm();
   Vm(const Vm&) = delete;

@@ -7,7 +7,10 @@ RSS, measured in separate runs under /usr/bin/time (rusage of a child forked fro
 include Python's own pages); for strato it includes the guest pages touched by boot (at most one
 2 MiB transparent huge page).
 
-usage: bench/vmm/start_bench.py [--runs N] [--strato PATH] [--guest ELF] [--memory MiB]
+Three VMMs alternate: strato-vmm (the lean VMM binary the shim will exec), `strato vm` (the same
+code inside the full CLI binary) and QEMU.
+
+usage: bench/vmm/start_bench.py [--runs N] [--guest ELF] [--memory MiB]
 """
 import argparse
 import os
@@ -53,7 +56,7 @@ def summarize(name, rows):
     ends = [r[1] * 1e3 for r in rows]
     cpus = [r[2] * 1e3 for r in rows]
     missing = sum(1 for r in rows if r[0] is None)
-    print(f"{name:8s} runs={len(rows)} first-port-write median {statistics.median(firsts):7.2f} ms "
+    print(f"{name:10s} runs={len(rows)} first-port-write median {statistics.median(firsts):7.2f} ms "
           f"(min {min(firsts):6.2f}, max {max(firsts):6.2f}); exit median {statistics.median(ends):7.2f} ms; "
           f"CPU median {statistics.median(cpus):6.2f} ms"
           + (f"; {missing} runs without the marker" if missing else ""))
@@ -64,27 +67,32 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--strato", default=os.path.join(ROOT, "build/cli/strato"))
+    ap.add_argument("--strato-vmm", default=os.path.join(ROOT, "build/vmm/strato-vmm"))
     ap.add_argument("--guest", default=os.path.join(ROOT, "build/tests/guest/guest_bench_first_io.elf"))
     ap.add_argument("--memory", type=int, default=128)
     args = ap.parse_args()
-    strato = [args.strato, "vm", "--kernel", args.guest, "--memory", str(args.memory), "--console", "-"]
+    vm_flags = ["--kernel", args.guest, "--memory", str(args.memory), "--console", "-"]
+    strato_vmm = [args.strato_vmm] + vm_flags
+    strato = [args.strato, "vm"] + vm_flags
     qemu = ["qemu-system-x86_64", "-enable-kvm", "-M", "microvm", "-m", str(args.memory), "-smp", "1",
             "-nographic", "-nodefaults", "-no-user-config", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel", args.guest]
-    print("strato:", " ".join(strato))
-    print("qemu:  ", " ".join(qemu))
-    rows = {"strato": [], "qemu": []}
+    vmms = (("strato-vmm", strato_vmm), ("strato vm", strato), ("qemu", qemu))
+    for name, cmd in vmms:
+        print(f"{name}: {' '.join(cmd)}")
+    rows = {name: [] for name, _ in vmms}
     for i in range(args.runs):
-        for name, cmd in (("strato", strato), ("qemu", qemu)):
-            r = run_once(cmd)
-            rows[name].append(r)
-    s = summarize("strato", rows["strato"])
-    q = summarize("qemu", rows["qemu"])
-    print(f"ratio strato/qemu (first port write, medians): {s / q:.3f}")
-    for name, cmd in (("strato", strato), ("qemu", qemu)):
-        print(f"{name:8s} peak RSS (median of 3): {peak_rss_kib(cmd) / 1024:.2f} MiB")
+        for name, cmd in vmms:
+            rows[name].append(run_once(cmd))
+    medians = {name: summarize(name, rows[name]) for name, _ in vmms}
+    for name in ("strato-vmm", "strato vm"):
+        print(f"ratio {name}/qemu (first port write, medians): {medians[name] / medians['qemu']:.3f}")
+    for name, cmd in vmms:
+        print(f"{name:10s} peak RSS (median of 3): {peak_rss_kib(cmd) / 1024:.2f} MiB")
     codes = {name: sorted(set(r[4] for r in rs)) for name, rs in rows.items()}
     print(f"exit codes: {codes} (strato 0 = test-passed; QEMU isa-debug-exit 0 -> 1)")
+    if any(r[0] is None for rs in rows.values() for r in rs):
+        return 1
 
 
 if __name__ == "__main__":

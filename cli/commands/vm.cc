@@ -5,8 +5,11 @@
 
 #include "vmm/vm.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 
 #include "cli/command.h"
 #include "cli/flag_parser.h"
@@ -20,9 +23,14 @@ namespace {
 
 constexpr int kExitVmError = 5;  // StopKind::kError
 
+// $STRATO_KERNEL, else the first installed candidate (common/paths.h), else the build cache path
+// (so the "not found" error names where the kernel is expected).
 std::string DefaultKernel() {
   if (const char* env = std::getenv(paths::kKernelEnv); env != nullptr && *env != '\0') return env;
-  return paths::kKernelCandidates[1];
+  for (const char* candidate : paths::kKernelCandidates) {
+    if (::access(candidate, R_OK) == 0) return candidate;
+  }
+  return paths::kKernelCandidates[std::size(paths::kKernelCandidates) - 1];
 }
 
 void PrintStopped(const std::string& reason) {

@@ -8,10 +8,9 @@ namespace {
 constexpr uint64_t kCommandPortOffset = 4;  // 0x64 - 0x60
 }
 
-void I8042::Read(uint64_t, std::span<uint8_t> data) {
-  // Data 0, status 0: no byte waiting, input buffer empty (so kb_wait() in the reboot path
-  // returns at once).
+void I8042::Read(uint64_t offset, std::span<uint8_t> data) {
   std::memset(data.data(), 0, data.size());
+  if (offset == kCommandPortOffset && !data.empty()) data[0] = kStatusOutputFull;
 }
 
 void I8042::Write(uint64_t offset, std::span<const uint8_t> data) {

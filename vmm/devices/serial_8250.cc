@@ -60,9 +60,9 @@ void Serial8250::Write(uint64_t offset, std::span<const uint8_t> data) {
     uint8_t before = PendingInterrupt();
     WriteRegister(offset, data[0]);
     uint8_t after = PendingInterrupt();
-    // New interrupt condition -> one edge. A THR write re-arms THRE (the byte left at once).
-    raise =
-        after != kIirNoInterrupt && (after != before || (offset == kRegData && !(lcr_ & kLcrDlab)));
+    // A new interrupt condition -> one edge. A THR write re-arms THRE only after the guest read
+    // IIR (as a real 16550 interrupts once its FIFO drained, not per byte).
+    raise = after != kIirNoInterrupt && after != before;
   }
   if (raise && irq_) irq_->Pulse();
 }

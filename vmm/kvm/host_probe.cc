@@ -1,5 +1,6 @@
 #include "vmm/kvm/host_probe.h"
 
+#include <cpuid.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
@@ -83,6 +84,32 @@ const char* KvmFlavorName(KvmFlavor flavor) {
   return "?";
 }
 
+namespace {
+constexpr unsigned kCpuidLeafFeatures = 1;
+constexpr unsigned kCpuidEcxVmx = 1u << 5;
+constexpr unsigned kCpuidLeafExtendedFeatures = 0x80000001;
+constexpr unsigned kCpuidEcxSvm = 1u << 2;
+
+std::string FirstKvmModule(const std::string& sys_module) {
+  for (const char* m : kKvmModules) {
+    struct stat ms {};
+    if (::stat((sys_module + "/" + m).c_str(), &ms) == 0) return m;
+  }
+  return {};
+}
+}  // namespace
+
+KvmFlavor DetectKvmFlavor(const std::string& sys_module) {
+  unsigned eax, ebx, ecx, edx;
+  bool vmx_or_svm = false;
+  if (__get_cpuid(kCpuidLeafFeatures, &eax, &ebx, &ecx, &edx))
+    vmx_or_svm = (ecx & kCpuidEcxVmx) != 0;
+  if (__get_cpuid(kCpuidLeafExtendedFeatures, &eax, &ebx, &ecx, &edx)) {
+    vmx_or_svm = vmx_or_svm || (ecx & kCpuidEcxSvm) != 0;
+  }
+  return ClassifyKvmHost(true, vmx_or_svm, FirstKvmModule(sys_module));
+}
+
 KvmHostInfo ProbeKvmHost(const std::string& device, const std::string& cpuinfo,
                          const std::string& sys_module) {
   KvmHostInfo info;
@@ -106,13 +133,7 @@ KvmHostInfo ProbeKvmHost(const std::string& device, const std::string& cpuinfo,
   } catch (const Error&) {
     info.cpu_has_vmx_or_svm = false;
   }
-  for (const char* m : kKvmModules) {
-    struct stat ms {};
-    if (::stat((sys_module + "/" + m).c_str(), &ms) == 0) {
-      info.kvm_module = m;
-      break;
-    }
-  }
+  info.kvm_module = FirstKvmModule(sys_module);
   info.flavor = ClassifyKvmHost(info.accessible && info.api_version == kKvmApiVersion,
                                 info.cpu_has_vmx_or_svm, info.kvm_module);
   return info;

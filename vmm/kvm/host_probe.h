@@ -43,6 +43,11 @@ KvmHostInfo ProbeKvmHost(const std::string& device = "/dev/kvm",
                          const std::string& cpuinfo = "/proc/cpuinfo",
                          const std::string& sys_module = "/sys/module");
 
+// The flavor of an already opened, usable /dev/kvm, decided fast for VM start-up: the CPUID
+// instruction (VMX: leaf 1 ECX bit 5; SVM: leaf 0x80000001 ECX bit 2) instead of /proc/cpuinfo, and
+// the same module check as ProbeKvmHost.
+KvmFlavor DetectKvmFlavor(const std::string& sys_module = "/sys/module");
+
 // Decides the flavor from the CPU flags line and the loaded module name (pure; unit tested).
 KvmFlavor ClassifyKvmHost(bool usable, bool cpu_has_vmx_or_svm, const std::string& kvm_module);
 

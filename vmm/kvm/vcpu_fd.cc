@@ -81,6 +81,12 @@ void VcpuFd::SetMsrs(std::span<const std::pair<uint32_t, uint64_t>> msrs) {
   }
 }
 
+kvm_mp_state VcpuFd::GetMpState() const {
+  kvm_mp_state state{};
+  KvmIoctl(fd_.get(), STRATO_KVM(KVM_GET_MP_STATE), &state, Object());
+  return state;
+}
+
 kvm_vcpu_events VcpuFd::GetEvents() const {
   kvm_vcpu_events events{};
   KvmIoctl(fd_.get(), STRATO_KVM(KVM_GET_VCPU_EVENTS), &events, Object());

@@ -37,6 +37,7 @@ class VcpuFd {
   void SetFpu(const kvm_fpu& fpu);
   void SetCpuid(const std::vector<kvm_cpuid_entry2>& entries);
   void SetMsrs(std::span<const std::pair<uint32_t, uint64_t>> msrs);
+  kvm_mp_state GetMpState() const;
   kvm_vcpu_events GetEvents() const;
   void SetEvents(const kvm_vcpu_events& events);
   // KVM_TRANSLATE: guest-virtual to guest-physical through the vCPU's current page tables.

@@ -30,8 +30,9 @@ GuestMemory::GuestMemory(uint64_t size, bool hugepages) : size_(size) {
     throw Error("guest memory size " + std::to_string(size) +
                 " is not a non-zero multiple of 2 MiB");
   }
-  int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
-  if (hugepages) flags |= MAP_HUGETLB;
+  // Hugepages are reserved at mmap time (no MAP_NORESERVE): without enough of them the mmap fails
+  // with a clear error, instead of a SIGBUS at the first touch of an unbacked page.
+  int flags = MAP_PRIVATE | MAP_ANONYMOUS | (hugepages ? MAP_HUGETLB : MAP_NORESERVE);
   void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, flags, -1, 0);
   if (p == MAP_FAILED) {
     ThrowErrno(

@@ -1,6 +1,6 @@
 #pragma once
 // Guest RAM: one anonymous private mapping (MAP_NORESERVE, so untouched guest pages cost
-// nothing; optionally MAP_HUGETLB), split into guest-physical regions around the MMIO gap
+// nothing; or MAP_HUGETLB, reserved up front from /proc/sys/vm/nr_hugepages), split into guest-physical regions around the MMIO gap
 // (layout.h). Every access from VMM code goes through bounds-checked helpers: a guest-provided
 // address or length can never reach outside the mapping.
 

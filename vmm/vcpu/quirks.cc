@@ -24,7 +24,13 @@ std::string QuirkCommandLine() {
   // clearcpuid=cx16: SLUB's lockless fast path uses `lock cmpxchg16b`, which the host cannot
   //                  emulate (found booting the project's kernel; SLUB falls back to its lock).
   // (KVM_SET_CPUID2 does not hide these features on such hosts, so the kernel must be told.)
-  return "noxsave clearcpuid=smap,popcnt,cx16";
+  // no-kvmclock tsc=reliable: not an emulation failure but the dominant boot cost here. Every
+  //   kvm-clock read (pvclock_clocksource_read, ~50 emulated instructions plus a global cmpxchg
+  //   without the host's stable-TSC bit) runs in emulated kernel mode; with it a 1-vCPU boot took
+  //   5.5 min to power off and a 2-vCPU boot did not reach /init in 10 min, without it 43 s and
+  //   2.6 min (docs/benchmarks.md). tsc=reliable skips the clocksource watchdog, which would
+  //   otherwise read a second clocksource on every check.
+  return "noxsave clearcpuid=smap,popcnt,cx16 no-kvmclock tsc=reliable";
 }
 
 }  // namespace strato::vmm

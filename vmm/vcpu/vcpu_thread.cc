@@ -14,6 +14,9 @@ namespace strato::vmm {
 
 namespace {
 
+constexpr uint64_t kRflagsInterruptEnable = 1u << 9;  // RFLAGS.IF
+constexpr size_t kRipSamplesLogged = 200;              // --sample-rip: the most frequent RIPs
+
 // Signal used to interrupt KVM_RUN: a real-time signal nobody else in strato uses.
 int KickSignal() {
   return SIGRTMIN + 1;
@@ -81,6 +84,11 @@ void VcpuThread::Sample() {
   }
 }
 
+void VcpuThread::ProbeHalt() {
+  probe_halt_.store(true);
+  Sample();
+}
+
 void VcpuThread::Join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -102,8 +110,18 @@ void VcpuThread::Loop() {
   count_exits_ = spdlog::should_log(spdlog::level::debug);
   try {
     while (!ctx_.stop->stopping()) {
-      if (!vcpu_->Run()) {  // interrupted: a sample request, or re-check stopping
-        if (!ctx_.stop->stopping()) ++rip_samples_[vcpu_->GetRegs().rip];
+      if (!vcpu_->Run()) {  // interrupted: a sample or halt probe, or re-check stopping
+        if (ctx_.stop->stopping()) continue;
+        kvm_regs regs = vcpu_->GetRegs();
+        if (probe_halt_.exchange(false)) {
+          // Halted with interrupts off, or an AP that was never started (waiting for SIPI).
+          uint32_t mp = vcpu_->GetMpState().mp_state;
+          halted_for_good_.store(
+              (mp == KVM_MP_STATE_HALTED && (regs.rflags & kRflagsInterruptEnable) == 0) ||
+              mp == KVM_MP_STATE_UNINITIALIZED || mp == KVM_MP_STATE_INIT_RECEIVED);
+        } else if (ctx_.sample_rip) {
+          ++rip_samples_[regs.rip];
+        }
         continue;
       }
       if (count_exits_) {
@@ -129,7 +147,7 @@ void VcpuThread::Loop() {
     std::vector<std::pair<uint64_t, uint64_t>> top;
     for (const auto& [rip, n] : rip_samples_) top.emplace_back(n, rip);
     std::sort(top.rbegin(), top.rend());
-    for (size_t i = 0; i < top.size() && i < 25; ++i) {
+    for (size_t i = 0; i < top.size() && i < kRipSamplesLogged; ++i) {
       spdlog::info("vCPU {}: {} samples at RIP {:#x}", vcpu_->index(), top[i].first, top[i].second);
     }
   }

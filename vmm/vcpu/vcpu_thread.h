@@ -24,6 +24,7 @@ struct VcpuContext {
   const GuestMemory* memory = nullptr;
   StopController* stop = nullptr;
   Quirks quirks;
+  bool sample_rip = false;  // record RIPs on sample kicks (--sample-rip)
 };
 
 class VcpuThread {
@@ -35,6 +36,11 @@ class VcpuThread {
   // Interrupts KVM_RUN once without stopping: the vCPU records its RIP (boot-time profiling,
   // `strato vm --sample-rip HZ`; the histogram is logged when the thread ends).
   void Sample();
+  // Asks the vCPU whether it is stopped for good: halted with interrupts disabled
+  // (KVM_GET_MP_STATE + RFLAGS.IF) or never started; the answer is in halted_for_good() after
+  // it handled the kick.
+  void ProbeHalt();
+  bool halted_for_good() const { return halted_for_good_.load(); }
   void Join();
   VcpuFd& vcpu() { return *vcpu_; }
 
@@ -57,6 +63,8 @@ class VcpuThread {
   VcpuContext ctx_;
   bool count_exits_ = false;
   std::map<uint64_t, uint64_t> rip_samples_;
+  std::atomic<bool> probe_halt_{false};
+  std::atomic<bool> halted_for_good_{false};
   std::map<std::string, uint64_t> exit_counts_;
   std::thread thread_;
   std::atomic<bool> started_{false};

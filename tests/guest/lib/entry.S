@@ -13,15 +13,9 @@
 #define CR4_PAE (1 << 5)
 #define PTE_PRESENT_RW 0x3
 #define PDE_2M_PAGE 0x83
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#include "pvh_note.h"
 
-  .section .note.Xen, "a"
-  .p2align 2
-  .long 4                         /* name size ("Xen\0") */
-  .long 4                         /* descriptor size */
-  .long XEN_ELFNOTE_PHYS32_ENTRY
-  .asciz "Xen"
-  .long pvh_start32
+  PVH_ENTRY_NOTE pvh_start32
 
   .section .text.entry, "ax"
   .code64

@@ -2,7 +2,9 @@
  * reason and exit code of the VMM:
  *   1: test passed          2: test failed with code 7     3: triple fault (empty IDT + #UD)
  *   4: i8042 reset (reboot) 5: Linux's power-down line, then a reset (poweroff)
- *   6: Linux's panic line, then a reset (panic) */
+ *   6: Linux's panic line, then a reset (panic)
+ *   7: Linux's "System halted" line, then halt with interrupts off for good (poweroff, found by
+ *      probing the vCPUs: KVM reports no exit for it) */
 #include "guest.h"
 
 #define I8042_COMMAND 0x64
@@ -37,6 +39,9 @@ int test_main(void) {
       console_puts("[    1.000000] Kernel panic - not syncing: test\n");
       i8042_reset();
       break;
+    case 7:
+      console_puts("[    1.000000] reboot: System halted\n");
+      for (;;) __asm__ volatile("cli; hlt");
   }
   test_fail_msg(98, "the VM did not stop");
 }

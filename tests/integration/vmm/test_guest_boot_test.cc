@@ -39,11 +39,12 @@ std::string Guest(const std::string& name) {
 }
 
 // Runs `strato vm <args>` with a 60 s limit; stdin from /dev/null unless `input` is given.
-RunResult RunVm(const std::string& args, const std::string& input = "") {
+RunResult RunVm(const std::string& args, const std::string& input = "",
+                const std::string& vmm = std::string(STRATO_CLI) + " vm") {
   fs::path dir = fs::temp_directory_path() / ("strato-vm-test-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::string out = (dir / "out").string(), err = (dir / "err").string();
-  std::string cmd = "timeout 60 " + std::string(STRATO_CLI) + " vm " + args;
+  std::string cmd = "timeout 60 " + vmm + " " + args;
   cmd = input.empty() ? cmd + " </dev/null" : "printf '" + input + "' | " + cmd;
   cmd += " >" + out + " 2>" + err;
   int status = std::system(cmd.c_str());
@@ -116,7 +117,8 @@ TEST_CASE("every stop reason maps to its report and exit code") {
     int exit_code;
   };
   const Case cases[] = {{1, "test-passed", 0}, {2, "test-failed 7", 1}, {3, "triple-fault", 3},
-                        {4, "reboot", 0},      {5, "poweroff", 0},      {6, "panic", 4}};
+                        {4, "reboot", 0},      {5, "poweroff", 0},      {6, "panic", 4},
+                        {7, "poweroff", 0}};
   for (const auto& c : cases) {
     RunResult r = RunVm("--kernel " + Guest("stop_reasons") +
                         " --memory 16 --cmdline action=" + std::to_string(c.action));
@@ -166,4 +168,33 @@ TEST_CASE("console input reaches the guest through the UART's interrupt") {
   CHECK(r.stdout_text == "ready\ngot: ping\n");
   CHECK(r.LastStderrLine() == "strato vm: guest stopped: test-passed");
   CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("hugepages without reserved ones are a clear error, not a crash") {
+  REQUIRE_KVM();
+  std::string reserved = strato::ReadFile("/proc/sys/vm/nr_hugepages");
+  RunResult r =
+      RunVm("--kernel " + Guest("stop_reasons") + " --memory 16 --hugepages --cmdline action=1");
+  INFO(r.stdout_text << r.stderr_text);
+  if (std::stoul(reserved) * 2 >= 16) {
+    CHECK(r.LastStderrLine() == "strato vm: guest stopped: test-passed");
+    return;
+  }
+  CHECK(r.stderr_text.find(
+            "strato vm: mmap 16 MiB of guest memory with hugepages (are enough reserved "
+            "in /proc/sys/vm/nr_hugepages?): Cannot allocate memory\n") != std::string::npos);
+  CHECK(r.LastStderrLine() == "strato vm: guest stopped: error");
+  CHECK(r.exit_code == 5);
+}
+
+TEST_CASE("strato-vmm is the same VMM: same report and exit code") {
+  REQUIRE_KVM();
+  RunResult r = RunVm("--kernel " + Guest("stop_reasons") + " --memory 16 --cmdline action=2", "",
+                      STRATO_VMM);
+  INFO(r.stdout_text << r.stderr_text);
+  CHECK(r.LastStderrLine() == "strato vm: guest stopped: test-failed 7");
+  CHECK(r.exit_code == 1);
+  RunResult usage = RunVm("--cpus 0", "", STRATO_VMM);
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.stderr_text == "strato-vmm: --cpus: 0 is out of range [1, 32]\n");
 }

@@ -17,7 +17,7 @@ TEST_CASE("quirks: auto enables them only on nested/software KVM; on/off force")
   CHECK(ParseQuirkMode("on") == QuirkMode::kOn);
   CHECK(ParseQuirkMode("off") == QuirkMode::kOff);
   CHECK_THROWS_AS(ParseQuirkMode("yes"), strato::UsageError);
-  CHECK(QuirkCommandLine() == "noxsave clearcpuid=smap,popcnt,cx16");
+  CHECK(QuirkCommandLine() == "noxsave clearcpuid=smap,popcnt,cx16 no-kvmclock tsc=reliable");
 }
 
 TEST_CASE("each vCPU's CPUID carries its APIC id and the hypervisor bit") {
@@ -33,4 +33,10 @@ TEST_CASE("each vCPU's CPUID carries its APIC id and the hypervisor bit") {
   CHECK(cpu2[0].ecx == kCpuidHypervisorBit);
   CHECK(cpu2[1].edx == 2);
   CHECK(cpu2[2].ebx == 0x1234);
+}
+
+TEST_CASE("the fast KVM flavor check needs a known KVM module for 'hardware-assisted'") {
+  // Without any of kvm_intel/kvm_amd/kvm_pvm in the module directory the host cannot be called
+  // hardware-assisted, whatever the CPU flags say.
+  CHECK(DetectKvmFlavor("/nonexistent-sys-module") == KvmFlavor::kNestedOrSoftware);
 }

@@ -76,6 +76,8 @@ TEST_CASE("8250: THR-empty interrupt on enable and per byte, cleared by reading 
   CHECK(u.In(2) == 0x01);  // reading IIR cleared it
   u.Out(0, 'a');
   CHECK(u.irq->pulses == 2);
+  u.Out(0, 'b');  // THRE still pending (IIR not read): no new edge
+  CHECK(u.irq->pulses == 2);
   CHECK(u.In(2) == 0x02);
 }
 
@@ -105,4 +107,22 @@ TEST_CASE("8250: out-of-range offsets and wide accesses are harmless") {
   u.dev.Read(100, std::span<uint8_t>(v, 2));
   CHECK(v[0] == 0xff);
   CHECK(v[1] == 0x00);
+}
+
+#include "vmm/devices/i8042.h"
+
+TEST_CASE("i8042: status says 'no controller' to the probe, command 0xFE resets") {
+  int resets = 0;
+  I8042 kbc([&] { ++resets; });
+  uint8_t status = 0xaa, data = 0xaa;
+  kbc.Read(4, std::span<uint8_t>(&status, 1));
+  kbc.Read(0, std::span<uint8_t>(&data, 1));
+  CHECK(status == 0x01);  // OBF set, IBF clear: the reboot path's kb_wait() returns at once
+  CHECK(data == 0x00);
+  const uint8_t self_test = 0xaa, reset = 0xfe;
+  kbc.Write(4, std::span<const uint8_t>(&self_test, 1));
+  kbc.Write(0, std::span<const uint8_t>(&reset, 1));  // 0xfe on the data port is not a reset
+  CHECK(resets == 0);
+  kbc.Write(4, std::span<const uint8_t>(&reset, 1));
+  CHECK(resets == 1);
 }

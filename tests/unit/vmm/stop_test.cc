@@ -83,3 +83,13 @@ TEST_CASE(
   stop.RequestReset(ResetSource::kKeyboardController);
   CHECK(stop.reason().Describe() == "panic");
 }
+
+TEST_CASE("guest console: the halt line of poweroff -f without ACPI counts as power-down") {
+  StopController stop;
+  int callbacks = 0;
+  GuestConsole console(-1, stop, [&] { ++callbacks; });
+  for (char c : std::string("[  379.569303] reboot: System halted\n"))
+    console.Put(static_cast<uint8_t>(c));
+  CHECK(stop.power_down_seen());
+  CHECK(callbacks == 1);
+}
