@@ -22,14 +22,14 @@ initrd="${2:-$root/build/tests/guest/linux/test-initramfs.cpio}"
 log="$(mktemp /tmp/strato-qemu-boot-XXXXXX.log)"
 trap 'rm -f "$log"' EXIT
 
-# The nested-KVM options from docs/guest-kernel.md: noxsave (xrstor), clearcpuid=smap,popcnt
-# (clac/stac, popcnt). -no-reboot turns the guest's reboot into a QEMU exit; a power-off without
+# The nested-KVM options from docs/guest-kernel.md: noxsave (xrstor), clearcpuid=smap,popcnt,cx16
+# (clac/stac, popcnt, SLUB cmpxchg16b), erms,fsrm (speed). -no-reboot turns the guest's reboot into a QEMU exit; a power-off without
 # ACPI halts the CPU, which QEMU never reports, hence the timeout.
 start=$(date +%s.%N)
 timeout 240 qemu-system-x86_64 -enable-kvm -M microvm,x-option-roms=off,rtc=off -smp "$cpus" \
   -m 128 -nodefaults -no-user-config -nographic -serial stdio -no-reboot \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 earlyprintk=ttyS0 panic=-1 reboot=t noxsave clearcpuid=smap,popcnt $extra" \
+  -append "console=ttyS0 earlyprintk=ttyS0 panic=-1 reboot=t noxsave clearcpuid=smap,popcnt,cx16,erms,fsrm $extra" \
   2>&1 | tee "$log" || true
 end=$(date +%s.%N)
 echo "qemu boot: host wall $(echo "$end - $start" | bc) s"
