@@ -1,6 +1,6 @@
 // Boots strato's guest kernel (packaging/kernel/build.sh) with `strato vm` and the static test
 // user space from tests/guest/linux, then asserts the kernel log, every user-space line and how
-// the VMM ended. Each boot takes about a minute on the nested KVM of the CI machines, so there
+// the VMM ended. Each boot takes 35-60 s on the nested KVM of the CI machines, so there
 // are only two: 2 vCPUs ending with reboot(2), 1 vCPU ending with power-off.
 #include <sys/stat.h>
 #include <sys/wait.h>
