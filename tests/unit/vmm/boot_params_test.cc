@@ -63,7 +63,7 @@ TEST_CASE("initrd goes page-aligned at the top of low RAM, above the kernel, or 
 TEST_CASE("guest command line: defaults, quirk options only when enabled, user options last") {
   CHECK(BuildGuestCommandLine("", Quirks{}) == kDefaultCmdline);
   CHECK(BuildGuestCommandLine("quiet", Quirks{true, true}) ==
-        std::string(kDefaultCmdline) + " noxsave clearcpuid=smap,popcnt,cx16 no-kvmclock tsc=reliable quiet");
+        std::string(kDefaultCmdline) + " noxsave clearcpuid=smap,popcnt,cx16,erms,fsrm no-kvmclock tsc=reliable quiet");
   CHECK_THROWS_WITH(BuildGuestCommandLine(std::string(layout::kCmdlineMaxSize, 'x'), Quirks{}),
                     Catch::Contains("more than 16383"));
   CHECK_THROWS_WITH(BuildGuestCommandLine(std::string("a\0b", 3), Quirks{}),

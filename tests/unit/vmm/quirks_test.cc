@@ -17,7 +17,7 @@ TEST_CASE("quirks: auto enables them only on nested/software KVM; on/off force")
   CHECK(ParseQuirkMode("on") == QuirkMode::kOn);
   CHECK(ParseQuirkMode("off") == QuirkMode::kOff);
   CHECK_THROWS_AS(ParseQuirkMode("yes"), strato::UsageError);
-  CHECK(QuirkCommandLine() == "noxsave clearcpuid=smap,popcnt,cx16 no-kvmclock tsc=reliable");
+  CHECK(QuirkCommandLine() == "noxsave clearcpuid=smap,popcnt,cx16,erms,fsrm no-kvmclock tsc=reliable");
 }
 
 TEST_CASE("each vCPU's CPUID carries its APIC id and the hypervisor bit") {
