@@ -56,7 +56,7 @@ int RunVm(const std::vector<std::string>& args) {
       {"sample-rip", true, false, "HZ",
        "profile: sample each vCPU's RIP HZ times a second, log the top addresses"},
       {"disk", true, true, "FILE[,ro][,serial=NAME]",
-       "virtio-blk disk backed by FILE (repeatable; in order /dev/vda, vdb, ...)"},
+       "virtio-blk disk backed by FILE, in order /dev/vda, vdb, ..."},
       {"irqchip", true, false, "MODE",
        "interrupt controller: auto (in-kernel while the devices fit, else split), kernel, split"},
       {"help", false, false, "", "show this help"},

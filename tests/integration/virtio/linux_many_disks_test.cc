@@ -57,9 +57,13 @@ TEST_CASE("Linux registers 200 virtio-blk disks in split mode and mounts an EROF
   const fs::path dir =
       fs::temp_directory_path() / ("strato-virtio-linux-" + std::to_string(::getpid()));
   fs::create_directories(dir / "root");
+  struct RemoveOnExit {
+    fs::path p;
+    ~RemoveOnExit() { fs::remove_all(p); }
+  } cleanup{dir};
   std::ofstream(dir / "root" / "hello") << "hello\n";
   const std::string image = (dir / "root.erofs").string();
-  REQUIRE(std::system(("mkfs.erofs -q " + image + " " + (dir / "root").string() + " >/dev/null")
+  REQUIRE(std::system(("mkfs.erofs --quiet " + image + " " + (dir / "root").string() + " >/dev/null")
                           .c_str()) == 0);
   const uint64_t root_sectors = fs::file_size(image) / 512;
   std::string args = " --disk " + image + ",ro,serial=strato-L0-root";
@@ -75,7 +79,6 @@ TEST_CASE("Linux registers 200 virtio-blk disks in split mode and mounts an EROF
   std::system(cmd.c_str());
   const std::string log = strato::ReadFile(console);
   const std::string vmm = strato::ReadFile(err);
-  fs::remove_all(dir);
   INFO(vmm);
   CHECK(vmm.find("200 devices > in-kernel budget 19: enabling split irqchip") != std::string::npos);
   CHECK(log.find("IOAPIC[0]: apic_id 1, version 32, address 0xfec00000, GSI 0-204") !=
