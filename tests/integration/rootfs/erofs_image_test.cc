@@ -1,9 +1,6 @@
 // tar -> EROFS with the project's writer, verified by erofs-utils' fsck.erofs --extract and by
 // the Linux kernel itself (loop mount), against the tree the tar describes.
 
-#include <zlib.h>
-#include <zstd.h>
-
 #include <catch2/catch.hpp>
 #include <fstream>
 
@@ -12,6 +9,7 @@
 #include "tests/integration/rootfs/generated_layer.h"
 #include "tests/integration/rootfs/host_tools.h"
 #include "tests/integration/rootfs/tree_compare.h"
+#include "tests/support/compress.h"
 
 using namespace strato::rootfs;
 using namespace strato::rootfs::testing;
@@ -24,26 +22,12 @@ void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream(path, std::ios::binary) << data;
 }
 
+// Fast levels: these layers are large and only their decompressed bytes matter.
 std::string Gzip(const std::string& in) {
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+  return strato::testing::Gzip(in, 1);
 }
-
 std::string Zstd(const std::string& in) {
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 1);
-  REQUIRE(!ZSTD_isError(n));
-  out.resize(n);
-  return out;
+  return strato::testing::Zstd(in, 1);
 }
 
 std::string StratoBinary() {

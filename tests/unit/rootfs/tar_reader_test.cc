@@ -1,13 +1,11 @@
 #include "rootfs/tar/tar_reader.h"
 
-#include <zlib.h>
-#include <zstd.h>
-
 #include <catch2/catch.hpp>
 
 #include "common/error.h"
 #include "rootfs/tar/layer_format.h"
 #include "rootfs/tar/pax.h"
+#include "tests/support/compress.h"
 #include "tests/unit/rootfs/rootfs_test_util.h"
 #include "tests/unit/rootfs/tar_builder.h"
 
@@ -16,27 +14,8 @@ using namespace strato::rootfs::testing;
 
 namespace {
 
-std::string Gzip(const std::string& in) {
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-std::string Zstd(const std::string& in) {
-  std::string out(ZSTD_compressBound(in.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
-  REQUIRE(!ZSTD_isError(n));
-  out.resize(n);
-  return out;
-}
+using strato::testing::Gzip;
+using strato::testing::Zstd;
 
 std::string ReadStream(const std::string& blob, const std::string& media_type) {
   MemorySource raw(reinterpret_cast<const uint8_t*>(blob.data()), blob.size());
