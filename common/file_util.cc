@@ -24,6 +24,19 @@ UniqueFd OpenOrThrow(const std::string& path, int flags, int mode) {
   return UniqueFd(fd);
 }
 
+size_t PreadFull(int fd, void* buf, size_t len, uint64_t offset, const std::string& what) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n =
+        ::pread(fd, static_cast<char*>(buf) + done, len - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ThrowErrno(what);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
 std::string ReadFile(const std::string& path, size_t max_size) {
   UniqueFd fd = OpenOrThrow(path, O_RDONLY);
   struct stat st {};

@@ -2,6 +2,7 @@
 // Small file helpers shared by every module: an owning fd, whole-file reads, and atomic writes
 // (temporary name in the same directory, fsync, rename) so readers never see a partial file.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,6 +36,10 @@ class UniqueFd {
 
 // open(2) that throws strato::Error("open <path>: <reason>").
 UniqueFd OpenOrThrow(const std::string& path, int flags, int mode = 0);
+
+// pread(2) until `len` bytes are in `buf` or end of file, retrying EINTR; returns the bytes read
+// (fewer than `len` only at end of file). A read error throws strato::Error("<what>: <reason>").
+size_t PreadFull(int fd, void* buf, size_t len, uint64_t offset, const std::string& what);
 
 // Reads a whole file; throws strato::Error naming the path if it cannot, or if it is larger
 // than `max_size` bytes (a guard against reading a huge or endless file into memory).

@@ -93,14 +93,8 @@ std::string ReadBlob(const BlobRef& ref, uint64_t max_size, const std::string& w
   }
   UniqueFd fd = OpenOrThrow(ref.file, O_RDONLY);
   std::string out(ref.size, '\0');
-  uint64_t done = 0;
-  while (done < ref.size) {
-    ssize_t n = ::pread(fd.get(), out.data() + done, ref.size - done,
-                        static_cast<off_t>(ref.offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ThrowErrno("read " + what);
-    if (n == 0) throw Error(what + ": truncated (" + ref.file + " ended early)");
-    done += static_cast<uint64_t>(n);
+  if (PreadFull(fd.get(), out.data(), out.size(), ref.offset, "read " + what) != out.size()) {
+    throw Error(what + ": truncated (" + ref.file + " ended early)");
   }
   return out;
 }
@@ -113,12 +107,11 @@ void VerifyBlobSha256(const BlobRef& ref, const std::string& expected_hex,
   uint64_t done = 0;
   while (done < ref.size) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), ref.size - done));
-    ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(ref.offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ThrowErrno("read " + what);
-    if (n == 0) throw Error(what + ": truncated (" + ref.file + " ended early)");
-    hash.Update(std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
-    done += static_cast<uint64_t>(n);
+    if (PreadFull(fd.get(), buf.data(), want, ref.offset + done, "read " + what) != want) {
+      throw Error(what + ": truncated (" + ref.file + " ended early)");
+    }
+    hash.Update(std::span<const uint8_t>(buf.data(), want));
+    done += want;
   }
   std::string actual = hash.FinalHex();
   if (actual != expected_hex) {

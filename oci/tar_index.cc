@@ -127,15 +127,7 @@ std::map<std::string, TarMember> IndexTarArchive(const std::string& path) {
                 why);
   };
   auto read_at = [&](uint64_t offset, void* buf, size_t len) {
-    size_t done = 0;
-    while (done < len) {
-      ssize_t n = ::pread(fd.get(), static_cast<char*>(buf) + done, len - done,
-                          static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) ThrowErrno("read " + path);
-      if (n == 0) fail(offset, "truncated");
-      done += static_cast<size_t>(n);
-    }
+    if (PreadFull(fd.get(), buf, len, offset, "read " + path) != len) fail(offset, "truncated");
   };
 
   std::map<std::string, TarMember> members;

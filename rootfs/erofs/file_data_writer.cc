@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "common/file_util.h"
 #include "rootfs/erofs/format.h"
 
 namespace strato::rootfs::erofs {
@@ -83,13 +84,9 @@ void FileDataWriter::FinishData() {
 }
 
 void FileDataWriter::ReadTail(const FileData& data, uint8_t* out) {
-  size_t done = 0;
-  while (done < data.tail_size) {
-    ssize_t n = ::pread(scratch_.get(), out + done, data.tail_size - done,
-                        static_cast<off_t>(data.scratch_offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) ThrowErrno("read scratch file", n == 0 ? EIO : errno);
-    done += static_cast<size_t>(n);
+  if (PreadFull(scratch_.get(), out, data.tail_size, data.scratch_offset, "read scratch file") !=
+      data.tail_size) {
+    ThrowErrno("read scratch file", EIO);  // the scratch file is ours: short means I/O error
   }
 }
 

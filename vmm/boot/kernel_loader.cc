@@ -62,13 +62,8 @@ std::pair<uint64_t, uint64_t> LoadInitrdFile(const std::string& path, const Gues
       PlaceInitrd(size, memory.LowMemoryEnd(), kernel.image_end, kernel.initrd_addr_max);
   uint8_t* dst = memory.HostRange(address, size);
   if (dst == nullptr) throw Error("initrd " + path + ": placement outside guest RAM");
-  uint64_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd.get(), dst + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) ThrowErrno("read initrd " + path);
-    if (n == 0) throw Error("initrd " + path + ": file shrank while reading");
-    done += static_cast<uint64_t>(n);
+  if (PreadFull(fd.get(), dst, size, 0, "read initrd " + path) != size) {
+    throw Error("initrd " + path + ": file shrank while reading");
   }
   return {address, size};
 }
