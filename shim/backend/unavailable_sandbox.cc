@@ -43,8 +43,4 @@ std::unique_ptr<Sandbox> MakeSandbox() {
   return std::make_unique<UnavailableSandbox>();
 }
 
-std::vector<std::string> CleanupAfterDeadShim(const std::string&, const std::string&) {
-  return {};  // no backend, nothing it could have left
-}
-
 }  // namespace strato::shim

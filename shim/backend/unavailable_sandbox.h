@@ -17,8 +17,4 @@ inline constexpr const char* kNoBackendMessage =
 // The backend the daemon runs with.
 std::unique_ptr<Sandbox> MakeSandbox();
 
-// `delete` after a shim died: removes what the dead shim's backend left for container `id`
-// (VM processes, sockets, mounts). Returns a line per thing cleaned, for the log.
-std::vector<std::string> CleanupAfterDeadShim(const std::string& bundle, const std::string& id);
-
 }  // namespace strato::shim
