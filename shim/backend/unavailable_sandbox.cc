@@ -39,7 +39,7 @@ class UnavailableSandbox : public Sandbox {
 
 }  // namespace
 
-std::unique_ptr<Sandbox> MakeSandbox() {
+std::unique_ptr<Sandbox> MakeUnavailableSandbox() {
   return std::make_unique<UnavailableSandbox>();
 }
 

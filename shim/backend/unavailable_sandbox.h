@@ -1,5 +1,5 @@
 #pragma once
-// The Sandbox the shim uses until the VM backend (VMM + guest agent) is wired in: it serves
+// The Sandbox of a shim built without the VM backend (no runtime library): it serves
 // the whole Task API but refuses Create with a clear error, so containerd reports that
 // message and cleans up through `delete`.
 
@@ -14,7 +14,7 @@ inline constexpr const char* kNoBackendMessage =
     "strato: no VM backend in this build of containerd-shim-strato-v2 yet; the Task API is "
     "served but containers cannot run";
 
-// The backend the daemon runs with.
-std::unique_ptr<Sandbox> MakeSandbox();
+// A build without the runtime library (make_sandbox.h) serves with this.
+std::unique_ptr<Sandbox> MakeUnavailableSandbox();
 
 }  // namespace strato::shim
