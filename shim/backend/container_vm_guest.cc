@@ -1,5 +1,7 @@
 #include "shim/backend/container_vm_guest.h"
 
+#include <signal.h>
+
 #include "runtime/agent_client.h"
 #include "runtime/container_vm.h"
 
@@ -55,7 +57,9 @@ class ContainerVmGuest : public GuestVm {
   }
   int vmm_pid() const override { return vm_->vmm_pid(); }
   int WaitVmmExit() override { return vm_->WaitVmmExit(); }
-  void KillVmm() override { vm_->KillVmm(); }
+  // Only the signal: the VMM is reaped by the thread blocked in WaitVmmExit (ContainerVm's own
+  // KillVmm reaps too, and two threads reaping one pid would race).
+  void KillVmm() override { ::kill(vm_->vmm_pid(), SIGKILL); }
 
  private:
   std::unique_ptr<runtime::ContainerVm> vm_;

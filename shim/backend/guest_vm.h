@@ -44,7 +44,8 @@ class GuestVm {
   virtual int vmm_pid() const = 0;
   // Blocks until the VMM exits; its exit code. Called once, from one thread.
   virtual int WaitVmmExit() = 0;
-  virtual void KillVmm() = 0;  // SIGKILL, idempotent
+  // SIGKILL, idempotent; does not reap (WaitVmmExit, blocked on another thread, does).
+  virtual void KillVmm() = 0;
 };
 
 struct GuestVmLaunch {

@@ -377,7 +377,13 @@ void VmSandbox::Update(const std::string& container_id, const std::string&) {
 }
 
 void VmSandbox::WatchVmm() {
-  int code = vm_->WaitVmmExit();
+  int code;
+  try {
+    code = vm_->WaitVmmExit();
+  } catch (const std::exception& e) {
+    spdlog::error("container {}: waiting for strato-vmm: {}", container_id_, e.what());
+    code = -1;
+  }
   std::lock_guard lock(mu_);
   vmm_exited_ = true;
   vmm_exit_code_ = code;
