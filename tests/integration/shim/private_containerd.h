@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/error.h"
 #include "common/file_util.h"
 #include "shim/backend/dead_shim_cleanup.h"
 
