@@ -77,7 +77,8 @@ std::unique_ptr<GuestVm> BootContainerVm(const GuestVmLaunch& launch) {
   l.state_dir = launch.state_dir;
   l.kernel_path = launch.kernel_path;
   l.vmm_binary = launch.vmm_binary;
-  return std::make_unique<ContainerVmGuest>(runtime::ContainerVm::Boot(l, launch.boot_timeout));
+  return std::make_unique<ContainerVmGuest>(
+      runtime::ContainerVm::Boot(l, launch.boot_timeout, launch.check_cancel));
 }
 
 }  // namespace strato::shim

@@ -58,6 +58,8 @@ struct GuestVmLaunch {
   std::string kernel_path;  // empty: the default kernel
   std::string vmm_binary;   // empty: strato-vmm beside the shim, else PATH
   std::chrono::seconds boot_timeout{300};
+  // Called while the boot waits for the agent; throws to abandon the boot (shim shutdown).
+  std::function<void()> check_cancel;
 };
 
 // Boots a VM and waits for its agent; throws strato::Error (with the console log's tail).

@@ -116,6 +116,10 @@ uint32_t VmSandbox::Create(const ContainerConfig& config, ProcessStdio stdio) {
   launch.memory_mib = options_.memory_mib;
   launch.boot_timeout = options_.boot_timeout;
   launch.state_dir = VmStateDirFor(options_.ns, config.id);
+  launch.check_cancel = [this] {
+    std::lock_guard lock(mu_);
+    if (shutting_down_) throw ttrpc::Unavailable("shim is shutting down");
+  };
   // Recorded before the boot: a shim that dies while booting still leaves `delete` a trail.
   RecordVmStateDir(config.bundle, launch.state_dir);
   spdlog::info("container {}: booting its VM ({} layer(s), state {})", config.id, images.size(),
@@ -129,15 +133,27 @@ uint32_t VmSandbox::Create(const ContainerConfig& config, ProcessStdio stdio) {
     std::filesystem::remove(config.bundle + "/" + kVmStateRecordFile, ec);
     throw;
   }
+  std::unique_ptr<GuestVm> cancelled;
   {
     std::lock_guard lock(mu_);
-    container_id_ = config.id;
-    bundle_ = config.bundle;
-    state_dir_ = launch.state_dir;
-    vm_ = std::move(vm);
-    vmm_pid_ = static_cast<uint32_t>(vm_->vmm_pid());
+    if (shutting_down_) {
+      cancelled = std::move(vm);  // Shutdown ran during the boot and found no VM to stop
+    } else {
+      container_id_ = config.id;
+      bundle_ = config.bundle;
+      state_dir_ = launch.state_dir;
+      vm_ = std::move(vm);
+      vmm_pid_ = static_cast<uint32_t>(vm_->vmm_pid());
+      // Started under the lock: a Shutdown that follows always finds the watcher to join.
+      vmm_watcher_ = std::thread([this] { WatchVmm(); });
+    }
   }
-  vmm_watcher_ = std::thread([this] { WatchVmm(); });
+  if (cancelled) {
+    cancelled.reset();  // kills the VMM, removes the state directory
+    std::error_code ec;
+    std::filesystem::remove(config.bundle + "/" + kVmStateRecordFile, ec);
+    throw ttrpc::Unavailable("shim is shutting down");
+  }
   CreateGuestProcess("", "", std::move(stdio));
   return vmm_pid_;
 }

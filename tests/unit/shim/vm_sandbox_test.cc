@@ -4,8 +4,8 @@
 #include "shim/backend/vm_sandbox.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -23,17 +23,18 @@
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using strato::UniqueFd;
-using strato::shim::testing::GuestBehavior;
 using strato::shim::GuestVmLaunch;
 using strato::shim::ProcessStdio;
 using strato::shim::SandboxFailure;
 using strato::shim::VmSandbox;
 using strato::shim::testing::FakeGuestVm;
+using strato::shim::testing::GuestBehavior;
 using strato::shim::testing::TempBundle;
 
 namespace {
 
-constexpr const char* kConfig = R"({"ociVersion":"1.0.2","process":{"args":["/bin/sh"],"cwd":"/","user":{"uid":0,"gid":0}},
+constexpr const char* kConfig =
+    R"({"ociVersion":"1.0.2","process":{"args":["/bin/sh"],"cwd":"/","user":{"uid":0,"gid":0}},
   "root":{"path":"rootfs"},"hostname":"box"})";
 
 struct Pipe {
@@ -85,6 +86,7 @@ struct Fixture {
   std::optional<GuestVmLaunch> launch;
   FakeGuestVm* vm = nullptr;  // owned by the sandbox
   std::string boot_error;
+  std::function<void(const GuestVmLaunch&)> boot_hook;  // runs inside the boot
   std::unique_ptr<VmSandbox> sandbox;
 
   explicit Fixture(std::chrono::milliseconds shutdown_grace = 2000ms) {
@@ -98,6 +100,7 @@ struct Fixture {
     o.drain_timeout = 1000ms;
     o.booter = [this](const GuestVmLaunch& l) -> std::unique_ptr<strato::shim::GuestVm> {
       launch = l;
+      if (boot_hook) boot_hook(l);
       if (!boot_error.empty()) throw strato::Error(boot_error);
       auto fake = std::make_unique<FakeGuestVm>(l.state_dir, behaviors);
       vm = fake.get();
@@ -310,6 +313,30 @@ TEST_CASE("VmSandbox: a failed boot removes the record and reports the error") {
                     "strato-vmm exited during boot: Kernel panic");
   CHECK_FALSE(fs::exists(f.bundle.file(strato::shim::kVmStateRecordFile)));
   CHECK_THROWS_WITH(f.sandbox->Start("c1", ""), "container c1: not found");
+}
+
+TEST_CASE("VmSandbox: Shutdown during the boot cancels it or stops the VM it produced") {
+  SECTION("the boot checks for cancellation") {
+    Fixture f;
+    f.boot_hook = [&](const GuestVmLaunch& l) {
+      f.sandbox->Shutdown();  // as the daemon's signal thread would, concurrently
+      l.check_cancel();
+    };
+    ShimStdio io;
+    CHECK_THROWS_WITH(f.sandbox->Create(f.Config(), io.Backend()),
+                      "shim is shutting down: unavailable");
+    CHECK(f.vm == nullptr);
+  }
+  SECTION("the boot finishes anyway") {
+    Fixture f;
+    f.boot_hook = [&](const GuestVmLaunch&) { f.sandbox->Shutdown(); };
+    ShimStdio io;
+    CHECK_THROWS_WITH(f.sandbox->Create(f.Config(), io.Backend()),
+                      "shim is shutting down: unavailable");
+    REQUIRE(f.launch.has_value());
+    CHECK_FALSE(fs::exists(f.launch->state_dir));  // the fake VM was destroyed
+    CHECK_FALSE(fs::exists(f.bundle.file(strato::shim::kVmStateRecordFile)));
+  }
 }
 
 TEST_CASE("Task service over VmSandbox: a crashed VM is a TaskExit with status 255") {
