@@ -1,7 +1,7 @@
 // containerd end to end with the VM backend: a private containerd (private_containerd.h) runs
 // the offline multi-layer test image (make_test_image.sh) with `--runtime
 // io.containerd.strato.v2`, and every container is a real microVM. A guest boot costs ~30 s on
-// the development machines, so scenarios share VMs: four boots in all.
+// the development machines, so scenarios share VMs: seven boots in all.
 //   1. `ctr run --rm` with piped stdin: output (stdout and stderr), the overlay of three layers
 //      with a whiteout, a non-zero exit code, `ctr events` in order, nothing left behind.
 //   2. one long-running container: `ctr task exec` (output, exit code), `ctr task ps`,
@@ -10,6 +10,7 @@
 //   3. `ctr run -t` under a pty (script(1)): the process has a terminal of the right size.
 //   4. the shim killed with SIGKILL: containerd's cleanup through `delete` kills the VMM and
 //      removes the VM's state directory.
+//   5. three containers started at once (three concurrent boots).
 // Needs root, containerd, /dev/kvm and the guest kernel; otherwise each test reports SKIP.
 
 #include <signal.h>
@@ -252,4 +253,27 @@ TEST_CASE("a strato shim killed with SIGKILL: containerd's delete leaves no VMM"
   std::string log = s.containerd.LogText();
   INFO("containerd log tail: " << s.containerd.LogTail());
   CHECK_THAT(log, Catch::Contains("killed strato-vmm pid " + std::to_string(vmm)));
+}
+
+TEST_CASE("three strato containers started concurrently each run in their own VM") {
+  if (!VmUsable()) return;
+  Setup s;
+  constexpr int kContainers = 3;
+  std::vector<Started> runs;
+  for (int i = 0; i < kContainers; ++i) {
+    const std::string id = "c" + std::to_string(i);
+    runs.push_back(
+        s.containerd.StartCtr({"run", "--rm", "--runtime", kRuntime, kImage, id, "/bin/sh", "-c",
+                               "echo " + id + "; exit " + std::to_string(10 + i)}));
+  }
+  std::vector<std::pair<int, std::string>> results;
+  for (const auto& run : runs) results.push_back(Finish(run, 2 * kVmCommandTimeout));
+  INFO("containerd log tail: " << s.containerd.LogTail());
+  for (int i = 0; i < kContainers; ++i) {
+    INFO("container c" << i << ": " << results[i].second);
+    CHECK(results[i].first == 10 + i);
+    CHECK(results[i].second == "c" + std::to_string(i) + "\n");
+  }
+  CHECK(WaitUntil([&] { return s.NoVmState(); }, 20s));
+  CHECK(WaitUntil([&] { return s.containerd.ShimPids().empty(); }, 20s));
 }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -85,32 +86,50 @@ inline Spawned Spawn(const std::vector<std::string>& args, const std::string& lo
   return s;
 }
 
-// Runs a command to completion (with a deadline); returns its exit code and output. `input`,
-// when given, is its stdin.
-inline std::pair<int, std::string> Run(const std::vector<std::string>& args, const std::string& dir,
-                                       std::chrono::seconds timeout = 60s,
-                                       const std::optional<std::string>& input = std::nullopt) {
-  static int counter = 0;
+// A started command whose output goes to `log`.
+struct Started {
+  Spawned process;
+  std::string log;
+};
+
+// Starts a command with its output in a fresh log under `dir`; `input`, when given, is its
+// stdin.
+inline Started StartCommand(const std::vector<std::string>& args, const std::string& dir,
+                            const std::optional<std::string>& input = std::nullopt) {
+  static std::atomic<int> counter{0};
   const std::string log = dir + "/cmd" + std::to_string(counter++) + ".out";
   std::string stdin_path = "/dev/null";
   if (input) {
     stdin_path = log + ".in";
     std::ofstream(stdin_path) << *input;
   }
-  Spawned s = Spawn(args, log, {}, stdin_path);
+  return Started{Spawn(args, log, {}, stdin_path), log};
+}
+
+// Waits for a started command (killing it after `timeout`); its exit code and output.
+inline std::pair<int, std::string> Finish(const Started& started, std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
-  while (::waitpid(s.pid, &status, WNOHANG) == 0) {
+  while (::waitpid(started.process.pid, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(s.pid, SIGKILL);
-      ::waitpid(s.pid, &status, 0);
-      return {-1, "timed out: " + ReadFile(log)};
+      ::kill(started.process.pid, SIGKILL);
+      ::waitpid(started.process.pid, &status, 0);
+      return {-1, "timed out: " + ReadFile(started.log)};
     }
     std::this_thread::sleep_for(50ms);
   }
-  std::string out = ReadFile(log);
-  std::filesystem::remove(log);
+  std::string out = ReadFile(started.log);
+  std::error_code ec;
+  std::filesystem::remove(started.log, ec);
+  std::filesystem::remove(started.log + ".in", ec);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// Runs a command to completion (with a deadline); returns its exit code and output.
+inline std::pair<int, std::string> Run(const std::vector<std::string>& args, const std::string& dir,
+                                       std::chrono::seconds timeout = 60s,
+                                       const std::optional<std::string>& input = std::nullopt) {
+  return Finish(StartCommand(args, dir, input), timeout);
 }
 
 inline bool WaitUntil(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
@@ -208,8 +227,12 @@ class PrivateContainerd {
 
   std::pair<int, std::string> Ctr(std::vector<std::string> args, std::chrono::seconds timeout = 60s,
                                   const std::optional<std::string>& input = std::nullopt) {
+    return Finish(StartCtr(std::move(args), input), timeout);
+  }
+  Started StartCtr(std::vector<std::string> args,
+                   const std::optional<std::string>& input = std::nullopt) {
     args.insert(args.begin(), {"ctr", "--address", socket()});
-    return Run(args, dir_, timeout, input);
+    return StartCommand(args, dir_, input);
   }
 
   // Our shim processes (daemons), optionally only the one serving container `id`.
