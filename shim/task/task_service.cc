@@ -34,6 +34,16 @@ void RequireId(const std::string& id) {
   if (id.empty()) throw ttrpc::InvalidArgument("container id must not be empty");
 }
 
+// The process exists now: start taking its input (see ProcessIo::ConnectStdin for why not
+// earlier). A FIFO that vanished meanwhile costs the process its input, not its creation.
+void ConnectStdin(Process& process) {
+  try {
+    process.io()->ConnectStdin();
+  } catch (const std::exception& e) {
+    spdlog::warn("process {}: stdin not connected: {}", process.name(), e.what());
+  }
+}
+
 StdioPaths PathsOf(const std::string& in, const std::string& out, const std::string& err,
                    bool terminal) {
   return StdioPaths{in, out, err, terminal};
@@ -152,6 +162,7 @@ taskapi::CreateTaskResponse TaskService::Create(const taskapi::CreateTaskRequest
     unreserve();
     throw;
   }
+  ConnectStdin(*process);
   std::lock_guard lock(mu_);
   reserved_.erase(r.id());
   if (stopping_) {
@@ -210,6 +221,7 @@ void TaskService::Exec(const taskapi::ExecProcessRequest& r) {
     reserved_.erase(key);
     throw;
   }
+  ConnectStdin(*process);
   std::lock_guard lock(mu_);
   reserved_.erase(key);
   if (stopping_) {
