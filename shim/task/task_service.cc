@@ -464,13 +464,18 @@ taskapi::ConnectResponse TaskService::Connect(const taskapi::ConnectRequest& r) 
 }
 
 void TaskService::Shutdown(const taskapi::ShutdownRequest& r) {
+  bool idle;
   {
     std::lock_guard lock(mu_);
     if (!containers_.empty() && !r.now()) return;  // still serving tasks: ignore
     if (shutdown_requested_) return;
     shutdown_requested_ = true;
+    idle = containers_.empty() && reserved_.empty();
   }
   spdlog::info("shutdown requested{}", r.now() ? " (now)" : "");
+  // The VM goes before the answer: containerd closes the connection when Shutdown returns and
+  // at once runs `delete`, which must find nothing left to clean up (and no VMM to race with).
+  if (idle) sandbox_->Shutdown();
   if (options_.on_shutdown) options_.on_shutdown();
 }
 

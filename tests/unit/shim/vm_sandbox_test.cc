@@ -371,3 +371,47 @@ TEST_CASE("Task service over VmSandbox: a crashed VM is a TaskExit with status 2
   service.Stop();
   ::unsetenv(strato::shim::kVmStateRootEnv);
 }
+
+TEST_CASE("Task service over VmSandbox: the Shutdown RPC stops the VM before it answers") {
+  TempBundle bundle{kConfig};
+  TempBundle work;
+  fs::create_directories(bundle.file("rootfs"));
+  ::setenv(strato::shim::kVmStateRootEnv, work.file("run").c_str(), 1);
+  std::map<std::string, GuestBehavior> behaviors;
+  behaviors[""].exit_code = 0;
+  std::string state_dir;
+  strato::shim::VmSandboxOptions o;
+  o.layer_cache_dir = work.file("layers");
+  o.booter = [&](const GuestVmLaunch& l) -> std::unique_ptr<strato::shim::GuestVm> {
+    state_dir = l.state_dir;
+    return std::make_unique<FakeGuestVm>(l.state_dir, behaviors);
+  };
+  int on_shutdown_calls = 0;
+  strato::shim::TaskServiceOptions so;
+  so.on_shutdown = [&] { ++on_shutdown_calls; };
+  strato::shim::TaskService service(std::make_unique<VmSandbox>(std::move(o)),
+                                    std::make_shared<strato::shim::testing::RecordingPublisher>(),
+                                    so);
+  containerd::task::v2::CreateTaskRequest create;
+  create.set_id("c1");
+  create.set_bundle(bundle.path());
+  service.Create(create);
+  containerd::task::v2::StartRequest start;
+  start.set_id("c1");
+  service.Start(start);
+  containerd::task::v2::WaitRequest wait;
+  wait.set_id("c1");
+  CHECK(service.Wait(wait).exit_status() == 0);
+  containerd::task::v2::DeleteRequest del;
+  del.set_id("c1");
+  service.Delete(del);
+  REQUIRE(fs::exists(state_dir));
+
+  service.Shutdown(containerd::task::v2::ShutdownRequest());
+  // containerd runs `delete` as soon as this returns: nothing may be left for it.
+  CHECK_FALSE(fs::exists(state_dir));
+  CHECK_FALSE(fs::exists(bundle.file(strato::shim::kVmStateRecordFile)));
+  CHECK(on_shutdown_calls == 1);
+  service.Stop();
+  ::unsetenv(strato::shim::kVmStateRootEnv);
+}
