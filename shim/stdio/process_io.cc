@@ -120,7 +120,9 @@ void ProcessIo::ConnectStdin() {
   // Non-blocking: there may be no writer yet. poll() reports no hang-up until a writer has
   // come and gone, so the pump waits for the client.
   UniqueFd reader = OpenFifo(stdin_fifo_, O_RDONLY | O_NONBLOCK);
-  if (keep_stdin_open_) stdin_keep_alive_writer_ = OpenFifo(stdin_fifo_, O_WRONLY | O_NONBLOCK);
+  if (keep_stdin_open_ && !stdin_close_requested_) {
+    stdin_keep_alive_writer_ = OpenFifo(stdin_fifo_, O_WRONLY | O_NONBLOCK);
+  }
   stdin_pump_ =
       std::make_unique<FdPump>(id_ + " stdin", std::move(reader), std::move(stdin_pipe_writer_));
 }
@@ -206,6 +208,7 @@ ProcessStdio ProcessIo::TakeBackendStdio() {
 
 void ProcessIo::CloseStdin() {
   std::lock_guard lock(mu_);
+  stdin_close_requested_ = true;
   stdin_keep_alive_writer_.reset();
 }
 

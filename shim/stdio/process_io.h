@@ -7,9 +7,11 @@
 //    writer of the FIFO is gone, the pipe is closed (the process sees EOF). The init process
 //    also holds a writer on its stdin FIFO so a client that detaches and reattaches does not
 //    end the process's input; CloseIO drops that writer. The FIFO is opened only by
-//    ConnectStdin, once the process exists (as runc's shim does at the end of Create): a client
-//    like `ctr run` arms its "stdin reached EOF -> CloseIO" hook only when Create has returned,
-//    and a VM boot makes Create long, so reading its input earlier would lose that CloseIO.
+//    ConnectStdin, which the Task service calls at Start: a client like `ctr run` arms its
+//    "my stdin reached EOF -> CloseIO" hook only after Create (or Exec) has returned, and
+//    reading its input earlier lets it reach EOF before that, so no CloseIO ever comes and the
+//    keep-alive writer holds the process's stdin open forever. runc's shim opens the FIFO at
+//    the end of Create and usually wins that race; a VM boot makes Create take seconds.
 //  - file:// appends stdout and stderr to one file; binary:// hands them to a logging binary.
 //  - With a terminal there is one output stream (stdout); stderr is not opened.
 
@@ -44,7 +46,7 @@ class ProcessIo {
   ProcessStdio TakeBackendStdio();
 
   // Opens the stdin FIFO and starts copying it (no-op without stdin, or when done already).
-  // Throws strato::Error naming the FIFO.
+  // After CloseStdin no keep-alive writer is opened. Throws strato::Error naming the FIFO.
   void ConnectStdin();
 
   // CloseIO{stdin}: drop our keep-alive writer so the process sees EOF once the client's
@@ -72,7 +74,8 @@ class ProcessIo {
   ProcessStdio backend_;
   std::string stdin_fifo_;  // opened by ConnectStdin
   bool keep_stdin_open_ = false;
-  UniqueFd stdin_pipe_writer_;  // the pump's end until ConnectStdin
+  bool stdin_close_requested_ = false;  // CloseStdin came first
+  UniqueFd stdin_pipe_writer_;          // the pump's end until ConnectStdin
   UniqueFd stdin_keep_alive_writer_;
   UniqueFd stdout_keep_alive_reader_;
   UniqueFd stderr_keep_alive_reader_;

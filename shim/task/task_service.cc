@@ -34,8 +34,8 @@ void RequireId(const std::string& id) {
   if (id.empty()) throw ttrpc::InvalidArgument("container id must not be empty");
 }
 
-// The process exists now: start taking its input (see ProcessIo::ConnectStdin for why not
-// earlier). A FIFO that vanished meanwhile costs the process its input, not its creation.
+// The process is being started: take its input now (ProcessIo::ConnectStdin says why not
+// earlier). A FIFO that vanished meanwhile costs the process its input, not its start.
 void ConnectStdin(Process& process) {
   try {
     process.io()->ConnectStdin();
@@ -162,7 +162,6 @@ taskapi::CreateTaskResponse TaskService::Create(const taskapi::CreateTaskRequest
     unreserve();
     throw;
   }
-  ConnectStdin(*process);
   std::lock_guard lock(mu_);
   reserved_.erase(r.id());
   if (stopping_) {
@@ -221,7 +220,6 @@ void TaskService::Exec(const taskapi::ExecProcessRequest& r) {
     reserved_.erase(key);
     throw;
   }
-  ConnectStdin(*process);
   std::lock_guard lock(mu_);
   reserved_.erase(key);
   if (stopping_) {
@@ -249,6 +247,7 @@ taskapi::StartResponse TaskService::Start(const taskapi::StartRequest& r) {
     p = FindProcess(r.id(), r.exec_id());
     p->BeginStart();
   }
+  if (p->io()) ConnectStdin(*p);
   uint32_t pid;
   try {
     pid = sandbox_->Start(r.id(), r.exec_id());

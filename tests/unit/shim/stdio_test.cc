@@ -171,6 +171,22 @@ TEST_CASE("FIFO stdin is not read before ConnectStdin (the client's CloseIO hook
   CHECK(eof);
 }
 
+TEST_CASE("CloseIO before the stdin FIFO is connected: no keep-alive writer, EOF follows") {
+  testing::TempBundle dir;
+  std::string in = MakeFifo(dir, "stdin");
+  auto io = ProcessIo::Open({in, "", "", false}, "c1", "default", /*keep_stdin_open=*/true);
+  ProcessStdio backend = io->TakeBackendStdio();
+  io->CloseStdin();
+  io->ConnectStdin();
+  {
+    UniqueFd client = strato::OpenOrThrow(in, O_WRONLY | O_NONBLOCK);
+    WriteAll(client.get(), "once\n");
+  }
+  bool eof = false;
+  CHECK(ReadUntilEof(backend.stdin_fd.get(), 5000ms, &eof) == "once\n");
+  CHECK(eof);
+}
+
 TEST_CASE("terminal mode opens no stderr") {
   testing::TempBundle dir;
   std::string out = MakeFifo(dir, "stdout");

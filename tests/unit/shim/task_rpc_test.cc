@@ -144,10 +144,11 @@ TEST_CASE("stdio FIFOs given to Create reach the process: output, stdin echo, Cl
   create.set_stdout(out);
   create.set_stderr(err);
   h.Call<taskapi::CreateTaskResponse>("Create", create);
-  strato::UniqueFd in_writer = strato::OpenOrThrow(in, O_WRONLY);
   taskapi::StartRequest start;
   start.set_id("c1");
   h.Call<taskapi::StartResponse>("Start", start);
+  // The shim reads the stdin FIFO from Start on (ctr's blocked open completes then).
+  strato::UniqueFd in_writer = strato::OpenOrThrow(in, O_WRONLY);
   const char ping[] = "ping\n";
   REQUIRE(::write(in_writer.get(), ping, sizeof ping - 1) == 5);
   in_writer.reset();  // ctr closes stdin, then sends CloseIO
