@@ -379,12 +379,27 @@ TEST_CASE("vsock: rx buffers too small for a header are returned unused") {
   CHECK(d.dev->muxer().connection_count() == 1);
 }
 
-TEST_CASE("vsock: a driver reset closes every connection") {
+TEST_CASE("vsock: a driver reset closes the guest's connections, waiting clients stay") {
   Fixture f("reset");
   auto [client, host_port] = Establish(f.d, f.path);
   f.d.W(virtio_mmio::kStatus, 0);
   CHECK(ReadAvailable(client.get()) == "<EOF>");
   CHECK(f.d.dev->muxer().connection_count() == 0);
+  // A client arriving while no driver runs: its REQUEST waits for the next driver.
+  UniqueFd waiting = ConnectUnix(f.path);
+  WriteAll(waiting.get(), "CONNECT 5000\n");
+  f.d.Pump();
+  CHECK(f.d.dev->muxer().connection_count() == 1);
+  // Linux resets the device when its driver probes: the waiting client survives that too.
+  f.d.W(virtio_mmio::kStatus, 0);
+  f.d.Init();
+  auto pkts = f.d.PumpReceive();
+  REQUIRE(pkts.size() == 1);
+  CHECK(pkts[0].header.op == U(Op::kRequest));
+  CHECK(pkts[0].header.dst_port == 5000);
+  f.d.Send(Op::kResponse, 5000, pkts[0].header.src_port);
+  CHECK(ReadAvailable(waiting.get(), 200, 64) ==
+        "OK " + std::to_string(pkts[0].header.src_port) + "\n");
 }
 
 TEST_CASE("vsock: at most kMaxConnections streams are open") {
@@ -412,4 +427,38 @@ TEST_CASE("vsock: at most kMaxConnections streams are open") {
   }
   CHECK(refused);
   ::unlink((f.path + "_8000").c_str());
+}
+
+TEST_CASE("vsock: the device returns credit as the host reads, and on CREDIT_REQUEST") {
+  Fixture f("givecredit");
+  auto [client, host_port] = Establish(f.d, f.path);
+  f.d.Send(Op::kCreditRequest, kGuestPort, host_port);
+  auto pkts = f.d.PumpReceive();
+  REQUIRE(pkts.size() == 1);
+  CHECK(pkts[0].header.op == U(Op::kCreditUpdate));
+  CHECK(pkts[0].header.buf_alloc == vs::kHostBufAlloc);
+  CHECK(pkts[0].header.fwd_cnt == 0);
+  // The guest uses its whole credit twice over, sending only what the device's updates allow.
+  std::string sent, received;
+  uint32_t guest_view_fwd = 0;
+  for (int i = 0; i < 64 && sent.size() < 2 * vs::kHostBufAlloc; ++i) {
+    const uint32_t credit =
+        vs::kHostBufAlloc - (static_cast<uint32_t>(sent.size()) - guest_view_fwd);
+    if (credit > 0) {
+      std::string chunk(std::min<uint32_t>(credit, vs::kMaxPayload),
+                        static_cast<char>('A' + i % 26));
+      f.d.Send(Op::kRw, kGuestPort, host_port, chunk);
+      sent += chunk;
+    }
+    received += ReadAvailable(client.get(), 10);
+    for (const ReceivedPacket& p : f.d.PumpReceive()) {
+      REQUIRE(p.header.op == U(Op::kCreditUpdate));
+      CHECK(p.header.fwd_cnt <= received.size());
+      guest_view_fwd = p.header.fwd_cnt;
+    }
+  }
+  received += ReadAvailable(client.get(), 50);
+  CHECK(sent.size() == 2 * vs::kHostBufAlloc);
+  CHECK(received == sent);
+  CHECK(f.d.dev->muxer().FindConnection(host_port, kGuestPort) != nullptr);
 }
