@@ -462,3 +462,21 @@ TEST_CASE("vsock: the device returns credit as the host reads, and on CREDIT_REQ
   CHECK(received == sent);
   CHECK(f.d.dev->muxer().FindConnection(host_port, kGuestPort) != nullptr);
 }
+
+TEST_CASE("vsock: resets owed for unknown connections are bounded") {
+  const std::string path = TempSocketPath("flood");
+  Driver d(path, 4096, 0);  // no rx buffers yet: the resets queue up
+  for (uint32_t i = 0; i < vs::kMaxPendingResets + 100; ++i) {
+    d.Send(Op::kRw, kGuestEphemeral + i, 1234, "x");
+  }
+  for (uint16_t i = 0; i < 32; ++i) d.PostRx(i, false);
+  size_t resets = 0;
+  for (int round = 0; round < 40; ++round) {
+    d.t->Notify(virtio_vsock::kQueueRx);
+    for (const ReceivedPacket& p : d.PumpReceive()) {
+      CHECK(p.header.op == U(Op::kRst));
+      ++resets;
+    }
+  }
+  CHECK(resets == vs::kMaxPendingResets);
+}
