@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <thread>
+
 #include "vmm/devices/vsock/muxer.h"
 #include "vsock_test_driver.h"
 
@@ -479,4 +481,33 @@ TEST_CASE("vsock: resets owed for unknown connections are bounded") {
     }
   }
   CHECK(resets == vs::kMaxPendingResets);
+}
+
+TEST_CASE("vsock: guest data not yet taken by the host socket is written when the VMM exits") {
+  const std::string path = TempSocketPath("drain");
+  auto d = std::make_unique<Driver>(path);
+  auto [client, host_port] = Establish(*d, path);
+  // The client reads nothing yet: fill the socket buffer and part of the ring, within credit.
+  std::string sent;
+  for (int i = 0; i < 64; ++i) {
+    const vs::Connection* c = d->dev->muxer().FindConnection(host_port, kGuestPort);
+    REQUIRE(c != nullptr);
+    if (c->tx_pending() > 0) break;
+    const std::string chunk(16384, static_cast<char>('a' + i % 26));
+    d->Send(Op::kRw, kGuestPort, host_port, chunk);
+    sent += chunk;
+  }
+  REQUIRE(d->dev->muxer().FindConnection(host_port, kGuestPort)->tx_pending() > 0);
+  // The VMM goes away (device destroyed) while the host reads slowly.
+  std::thread exit_vmm([&d] { d.reset(); });
+  std::string received;
+  for (;;) {
+    const std::string got = ReadAvailable(client.get(), 3000, 65536);
+    const bool eof = got.size() >= 5 && got.compare(got.size() - 5, 5, "<EOF>") == 0;
+    received += eof ? got.substr(0, got.size() - 5) : got;
+    if (eof || got.empty()) break;
+  }
+  exit_vmm.join();
+  CHECK(received.size() == sent.size());
+  CHECK(received == sent);
 }
