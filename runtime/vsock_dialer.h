@@ -23,8 +23,8 @@ inline constexpr size_t kMaxConnectReplyBytes = 32;
 inline constexpr std::chrono::milliseconds kDialRetryInterval{20};
 
 // One attempt. nullopt when the port is not reachable yet (socket file missing, connection
-// refused, or EOF before the reply); throws strato::Error for a malformed reply or when the
-// deadline passes while waiting for the reply.
+// refused, EOF before the reply) or no reply came before `deadline`; throws strato::Error for a
+// malformed reply.
 std::optional<UniqueFd> TryDialVsock(const std::string& socket_path, uint32_t port,
                                      Deadline deadline);
 

@@ -138,6 +138,21 @@ TEST_CASE("the dialer gives up at the deadline when nothing ever answers") {
   CHECK(std::chrono::steady_clock::now() - start < 2s);
 }
 
+TEST_CASE("a CONNECT left unanswered until the deadline is reported as no answer") {
+  TempDir dir;
+  std::string path = dir / "silent.sock";
+  // Listening but never accepting: connect and the CONNECT line succeed, no reply ever comes.
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strcpy(address.sun_path, path.c_str());
+  REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener.get(), 8) == 0);
+  CHECK_FALSE(TryDialVsock(path, 1024, std::chrono::steady_clock::now() + 50ms).has_value());
+  CHECK_THROWS_WITH(DialVsock(path, 1024, std::chrono::steady_clock::now() + 100ms, {}, 10ms),
+                    "vsock port 1024 via " + path + ": no answer within 0 s");
+}
+
 TEST_CASE("the liveness check stops the dialer early") {
   TempDir dir;
   int checks = 0;
