@@ -8,6 +8,9 @@
 
 #include "common/file_util.h"
 #include "common/sha256.h"
+#include "oci/image.h"
+#include "rootfs/layer_cache.h"
+#include "runtime/image_launch.h"
 #include "tests/integration/run/run_harness.h"
 
 namespace strato::run::test {
@@ -16,6 +19,33 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kExitHostError = 125;
+
+TEST_CASE("PrepareImageLaunch: the example image's layers, disk serials, spec and files") {
+  TempDir dir;
+  MakeExampleImage(dir / "image");
+  runtime::ImageRunOptions options;
+  options.image = dir / "image";
+  options.command = {"echo", "hi"};
+  options.layer_cache_dir = dir / "cache";
+  runtime::ContainerLaunch launch = runtime::PrepareImageLaunch(options);
+  REQUIRE(launch.layer_images.size() == 3);
+  REQUIRE(launch.config.layers.size() == 3);
+  oci::Image image = oci::OpenImage(dir / "image");
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(rootfs::HasErofsMagic(launch.layer_images[i]));
+    CHECK(launch.config.layers[i].serial ==
+          "strato-L" + std::to_string(i) + "-" + image.layers[i].digest.substr(7, 8));
+  }
+  CHECK(launch.config.spec.process->args == std::vector<std::string>{"echo", "hi"});
+  CHECK(launch.config.spec.process->env == std::vector<std::string>{"PATH=/bin"});
+  CHECK(launch.config.EffectiveHostname() == "strato");
+  REQUIRE(launch.config.files.size() == 2);
+  CHECK(launch.config.files[0].path == "/etc/hostname");
+  CHECK(launch.config.files[0].contents == "strato\n");
+  CHECK(launch.config.files[1].path == "/etc/hosts");
+  // A second preparation finds every layer in the cache.
+  CHECK(runtime::PrepareImageLaunch(options).layer_images == launch.layer_images);
+}
 
 TEST_CASE("strato run: a missing image is exit 125 naming it") {
   TempDir dir;
