@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -97,16 +98,19 @@ UniqueFd DialVsock(const std::string& socket_path, uint32_t port, Deadline deadl
                    const std::function<void()>& check_alive,
                    std::chrono::milliseconds retry_interval) {
   auto start = std::chrono::steady_clock::now();
+  std::chrono::milliseconds pause = retry_interval;
+  const std::chrono::milliseconds max_pause = std::max(retry_interval, kMaxDialRetryInterval);
   while (true) {
     if (check_alive) check_alive();
     if (auto fd = TryDialVsock(socket_path, port, deadline)) return std::move(*fd);
-    if (std::chrono::steady_clock::now() + retry_interval >= deadline) {
+    if (std::chrono::steady_clock::now() + pause >= deadline) {
       auto waited = std::chrono::duration_cast<std::chrono::seconds>(
           std::chrono::steady_clock::now() - start);
       throw Error("vsock port " + std::to_string(port) + " via " + socket_path +
                   ": no answer within " + std::to_string(waited.count()) + " s");
     }
-    std::this_thread::sleep_for(retry_interval);
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, max_pause);
   }
 }
 

@@ -19,8 +19,11 @@ using Deadline = std::chrono::steady_clock::time_point;
 
 // The longest reply line accepted ("OK 4294967295\n" is 14 bytes).
 inline constexpr size_t kMaxConnectReplyBytes = 32;
-// Pause between attempts while the guest boots.
-inline constexpr std::chrono::milliseconds kDialRetryInterval{20};
+// Pause between attempts while the guest boots: starts at kDialRetryInterval and doubles up to
+// kMaxDialRetryInterval. Each refused attempt costs the guest a vsock packet round (interrupt,
+// RST), which nested KVM emulates slowly, so a booting guest is not polled at full rate.
+inline constexpr std::chrono::milliseconds kDialRetryInterval{10};
+inline constexpr std::chrono::milliseconds kMaxDialRetryInterval{100};
 
 // One attempt. nullopt when the port is not reachable yet (socket file missing, connection
 // refused, EOF before the reply) or no reply came before `deadline`; throws strato::Error for a
@@ -28,7 +31,9 @@ inline constexpr std::chrono::milliseconds kDialRetryInterval{20};
 std::optional<UniqueFd> TryDialVsock(const std::string& socket_path, uint32_t port,
                                      Deadline deadline);
 
-// Attempts until one succeeds or `deadline` passes (strato::Error "... no answer ... within").
+// Attempts until one succeeds or `deadline` passes (strato::Error "... no answer ... within"),
+// pausing `retry_interval`, doubled after each refusal up to kMaxDialRetryInterval (or
+// `retry_interval` when that is larger).
 // `check_alive` runs before every attempt and throws to give up early (e.g. the VMM exited).
 UniqueFd DialVsock(const std::string& socket_path, uint32_t port, Deadline deadline,
                    const std::function<void()>& check_alive = {},
