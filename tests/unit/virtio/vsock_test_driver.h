@@ -55,6 +55,14 @@ class Driver {
     dev = std::make_shared<VirtioVsock>(memory, socket_path);
     t = std::make_unique<VirtioMmioTransport>(
         memory, dev, [this] { ++interrupts; }, nullptr);
+    Init(rx_buffers);
+  }
+
+  // 3.1.1 driver initialization (a reset first), fresh rings, `rx_buffers` rx buffers posted.
+  void Init(uint16_t rx_buffers = 32) {
+    std::memset(memory.HostRange(kRings[0], 0xc000), 0, 0xc000);
+    for (uint16_t& i : avail_idx_) i = 0;
+    last_used_ = 0;
     W(virtio_mmio::kStatus, 0);
     W(virtio_mmio::kStatus, 1);
     W(virtio_mmio::kStatus, 3);

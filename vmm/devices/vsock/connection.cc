@@ -122,8 +122,8 @@ void Connection::Flush() {
     const uint32_t guest_view_free = kHostBufAlloc - (tx_cnt_ - last_sent_fwd_cnt_);
     if (guest_view_free < kCreditUpdateThreshold) credit_update_pending_ = true;
   }
-  if (ring_len_ == 0 && guest_shut_send_ && !wrote_shut_wr_ && stream_.valid()) {
-    ::shutdown(stream_.get(), SHUT_WR);
+  if (ring_len_ == 0 && guest_shut_send_ && stream_.valid()) {
+    if (!wrote_shut_wr_) ::shutdown(stream_.get(), SHUT_WR);
     wrote_shut_wr_ = true;
     if (guest_shut_receive_) Reset(true);  // the guest closed: RST completes its close
   }

@@ -56,7 +56,8 @@ class Muxer {
   bool HasRxWork() const { return !pending_resets_.empty() || !rx_queue_.empty(); }
   // Writes the next packet for the guest into `rx`; its used length, or 0 if none is ready.
   uint32_t FillRx(const RxBuffer& rx);
-  // The driver reset the device: every connection is closed (the guest forgot them all).
+  // The driver reset the device: every connection the guest knew of is closed (it forgot them);
+  // host clients still waiting for their OP_REQUEST to go out keep waiting.
   void Reset();
 
   size_t connection_count() const { return connections_.size(); }
