@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 constexpr int kExitHostError = 125;
 
-TEST_CASE("PrepareImageLaunch: the example image's layers, disk serials, spec and files") {
+TEST_CASE("PrepareImageLaunch: the example image's layers and disk serials; spec and files") {
   TempDir dir;
   MakeExampleImage(dir / "image");
   runtime::ImageRunOptions options;

@@ -1,11 +1,15 @@
 // Containers in real guests. A boot costs 30-60 s on the nested KVM of the CI machines, so there
-// are two, each checking several things:
+// are three, each checking several things:
 //   1. `strato run` of the 3-layer example image: a file from the top layer, the lower layer's
 //      file deleted by a whiteout, 64 KiB of stdin echoed back byte for byte by `cat`, then 1 MiB
 //      of stdout complete before the exit status, and exit code 42.
-//   2. One VM driven through ContainerVm and the agent: an exec whose output and exit code come
+//   2. `strato run --tty` under a pseudo-terminal: the container's pty with the host's window
+//      size, TERM, and a SIGTERM sent to `strato run` forwarded to the container (its trap runs).
+//   3. One VM driven through ContainerVm and the agent: an exec whose output and exit code come
 //      back, a second exec killed by SIGTERM (143), then the container process by SIGKILL (137).
+#include <pty.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -31,7 +35,7 @@ std::string BinaryPattern(size_t size) {
   return data;
 }
 
-TEST_CASE("strato run: layers, whiteout, stdin, 1 MiB of stdout, exit code") {
+TEST_CASE("strato run: layers and whiteout; 64 KiB stdin; 1 MiB stdout; exit code") {
   if (std::string why = GuestSkipReason(); !why.empty()) {
     WARN("SKIP: " << why);
     return;
@@ -62,6 +66,50 @@ TEST_CASE("strato run: layers, whiteout, stdin, 1 MiB of stdout, exit code") {
   CHECK(r.out.substr(expected_head.size() + kStdinBytes) == yes_output);
 }
 
+TEST_CASE("strato run --tty: pty and window size; TERM; SIGTERM forwarded") {
+  if (std::string why = GuestSkipReason(); !why.empty()) {
+    WARN("SKIP: " << why);
+    return;
+  }
+  TempDir dir;
+  MakeExampleImage(dir / "image");
+  winsize size{};
+  size.ws_row = 30;
+  size.ws_col = 100;
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, &size);
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    std::string cache = dir / "cache", image = dir / "image";
+    const char* script =
+        "tty; stty size; echo TERM=$TERM; trap 'echo got-TERM; exit 7' TERM; echo ready; "
+        "while true; do sleep 1; done";
+    ::execl(STRATO_CLI_BINARY, "strato", "run", "--layer-cache", cache.c_str(), "--tty",
+            image.c_str(), "--", "sh", "-c", script, static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::string output;
+  bool signalled = false;
+  char buf[4096];
+  while (true) {
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once strato exited and the slave closed
+    output.append(buf, static_cast<size_t>(n));
+    if (!signalled && output.find("ready") != std::string::npos) {
+      ::kill(pid, SIGTERM);
+      signalled = true;
+    }
+  }
+  ::close(master);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  INFO("terminal output: " << output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 7);
+  CHECK(output.find("/dev/pts/0\r\n30 100\r\nTERM=xterm\r\n") != std::string::npos);
+  CHECK(output.find("got-TERM\r\n") != std::string::npos);
+}
+
 // Reads a stream until the guest closes it.
 std::string ReadToEof(int fd) {
   std::string out;
@@ -77,7 +125,7 @@ std::string ExecProcessJson(const std::vector<std::string>& args) {
       .dump();
 }
 
-TEST_CASE("ContainerVm: exec with output and exit code, signals to an exec and the container") {
+TEST_CASE("ContainerVm: exec output and exit code; signals to an exec and the container") {
   if (std::string why = GuestSkipReason(); !why.empty()) {
     WARN("SKIP: " << why);
     return;

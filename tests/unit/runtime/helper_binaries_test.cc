@@ -44,7 +44,7 @@ TEST_CASE("the environment variable wins and must name an executable") {
       "$STRATO_VMM names /usr/share/common-licenses/GPL-3, which is not an executable file");
 }
 
-TEST_CASE("without it, the build tree's binaries are found from the test's own directory") {
+TEST_CASE("without it the build tree's binaries are found from the test's own directory") {
   ScopedEnv env("STRATO_INIT", nullptr);
   CHECK(FindInitBinary() == std::string(STRATO_BINARY_DIR) + "/guest/strato-init");
 }

@@ -28,7 +28,7 @@ ImageRunOptions Options() {
   return options;
 }
 
-TEST_CASE("the image's Entrypoint, Cmd, Env, WorkingDir and User make the process") {
+TEST_CASE("the image's Entrypoint Cmd Env WorkingDir and User make the process") {
   json spec = RuntimeSpecForImage(BusyboxLikeConfig(), Options());
   CHECK(spec["process"]["args"] == json({"/bin/sh", "-c", "echo from-image"}));
   CHECK(spec["process"]["env"] == json({"PATH=/bin", "GREETING=hello"}));
@@ -61,7 +61,7 @@ TEST_CASE("a command after -- replaces Cmd and keeps the Entrypoint; overrides w
   CHECK(spec["process"]["terminal"] == true);
 }
 
-TEST_CASE("defaults: PATH added, cwd /, root user") {
+TEST_CASE("defaults: PATH added; cwd /; root user") {
   oci::ImageConfig image;
   image.cmd = {"/bin/true"};
   json spec = RuntimeSpecForImage(image, Options());

@@ -85,7 +85,7 @@ TEST_CASE("ParseConnectReply accepts only OK and a port number") {
   CHECK_FALSE(ParseConnectReply("ERR 12"));
 }
 
-TEST_CASE("the dialer retries while nothing listens, then keeps the stream bytes after OK") {
+TEST_CASE("the dialer retries while nothing listens then keeps the stream bytes after OK") {
   TempDir dir;
   std::string path = dir / "vsock.sock";
   // Three refusals (EOF before OK), then the reply with stream data right behind it.
