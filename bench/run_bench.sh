@@ -5,6 +5,7 @@
 # created, streams bound and started, exit = until its exit status, teardown = agent shutdown,
 # VMM exit, state removed). The first, unmeasured run fills the layer cache.
 # Usage: bench/run_bench.sh [build dir] [runs]   (build first: ninja -C build strato strato-vmm strato-init)
+# Extra `strato run` flags (e.g. "--memory 128") in $RUN_FLAGS.
 set -euo pipefail
 build=${1:-build}
 runs=${2:-5}
@@ -20,7 +21,7 @@ for p in $phases; do printf ' %14s' "$p"; done
 printf '\n'
 for run in $(seq "$runs"); do
   start=$(date +%s.%N)
-  "$strato" --log-level debug run --layer-cache "$cache" "$image/image" -- true 2>"$image/log"
+  "$strato" --log-level debug run --layer-cache "$cache" ${RUN_FLAGS:-} "$image/image" -- true 2>"$image/log"
   end=$(date +%s.%N)
   printf '%-4s %7.2fs' "$run" "$(echo "$end - $start" | bc)"
   for p in $phases; do
