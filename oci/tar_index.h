@@ -1,7 +1,8 @@
 #pragma once
 // Indexes the regular-file members of an uncompressed tar archive (an exported image), so their
 // bytes can be read in place. Understands ustar names with prefix, GNU long names ('L') and PAX
-// 'path' records; it reads headers only. Layer contents are parsed by rootfs/tar, not here.
+// 'path' records; it reads headers only, with the header and PAX parsing of rootfs/tar (the
+// strato_tar_format library). Layer contents are parsed by rootfs/tar's reader, not here.
 
 #include <cstdint>
 #include <map>

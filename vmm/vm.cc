@@ -27,6 +27,7 @@
 #include "vmm/devices/post_port.h"
 #include "vmm/devices/serial_8250.h"
 #include "vmm/devices/test_status_port.h"
+#include "vmm/devices/virtio_vsock.h"
 #include "vmm/event_loop.h"
 #include "vmm/guest_console.h"
 #include "vmm/irq/ioapic_irq_line.h"
@@ -109,7 +110,7 @@ void ValidateConfig(const VmConfig& c) {
 
 // Interrupt-raising devices that need an IOAPIC pin of their own.
 uint32_t DeviceCount(const VmConfig& c) {
-  return static_cast<uint32_t>(c.disks.size());
+  return static_cast<uint32_t>(c.disks.size() + (c.vsock_socket.empty() ? 0 : 1));
 }
 
 UniqueFd MakeEventFd() {
@@ -185,17 +186,18 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
   // virtio-mmio devices: slot i, pin from the IRQ plan; announced before the user's options (an
   // option after "--" would go to init).
   std::string announcements;
-  for (size_t i = 0; i < config.disks.size(); ++i) {
-    const uint64_t base = layout::kDeviceMmioStart + i * layout::kDeviceMmioSlotSize;
-    const uint32_t pin = s.irq_plan.device_pins[i];
-    auto blk = std::make_shared<VirtioBlk>(*s.memory, config.disks[i]);
+  auto AddVirtioSlot = [&s, &announcements](std::shared_ptr<VirtioDevice> device,
+                                            const std::string& name) -> VirtioMmioTransport& {
+    const size_t index = s.virtio.size();
+    const uint64_t base = layout::kDeviceMmioStart + index * layout::kDeviceMmioSlotSize;
+    const uint32_t pin = s.irq_plan.device_pins[index];
     State::VirtioSlot slot;
     slot.irqfd = MakeEventFd();
     s.vm->AddIrqfd(slot.irqfd.get(), pin);
     const int irqfd = slot.irqfd.get();
     slot.transport = std::make_shared<VirtioMmioTransport>(
-        *s.memory, blk, [irqfd] { SignalEventFd(irqfd); }, nullptr);
-    for (uint16_t q = 0; q < blk->queue_count(); ++q) {
+        *s.memory, device, [irqfd] { SignalEventFd(irqfd); }, nullptr);
+    for (uint16_t q = 0; q < device->queue_count(); ++q) {
       UniqueFd notify = MakeEventFd();
       const int fd = notify.get();
       s.vm->AddIoeventfd(fd, base + virtio_mmio::kQueueNotify, 4, false, true, q);
@@ -207,10 +209,19 @@ Vm::Vm(const VmConfig& config) : s_(std::make_unique<State>()) {
       });
       slot.notify.push_back(std::move(notify));
     }
-    s.mmio.Register(base, layout::kDeviceMmioSlotSize, slot.transport,
-                    "virtio-blk " + config.disks[i].path);
+    s.mmio.Register(base, layout::kDeviceMmioSlotSize, slot.transport, name);
     announcements += VirtioMmioCmdlineEntry(base, pin);
     s.virtio.push_back(std::move(slot));
+    return *s.virtio.back().transport;
+  };
+  for (const DiskConfig& disk : config.disks) {
+    AddVirtioSlot(std::make_shared<VirtioBlk>(*s.memory, disk), "virtio-blk " + disk.path);
+  }
+  if (!config.vsock_socket.empty()) {
+    auto vsock = std::make_shared<VirtioVsock>(*s.memory, config.vsock_socket);
+    VirtioMmioTransport* t = &AddVirtioSlot(vsock, "virtio-vsock " + config.vsock_socket);
+    // The device's sockets: the transport runs its work (and completes rx buffers) when ready.
+    s.loop.Add(vsock->poll_fd(), EPOLLIN, [t](uint32_t) { t->ServiceDevice(); });
   }
   // A split irqchip has no PIT, against which Linux calibrates the TSC (and with it the LAPIC
   // timer): tell it the frequency KVM gives the guest instead.

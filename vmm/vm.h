@@ -39,6 +39,9 @@ struct VmConfig {
   // virtio-blk disks in order (the guest sees /dev/vda, vdb, ...): virtio-mmio slot i at
   // layout::kDeviceMmioStart + i * slot size, announced on the kernel command line.
   std::vector<DiskConfig> disks;
+  // Hybrid vsock (vmm/devices/virtio_vsock.h): the unix socket the VMM listens on; "" = no
+  // device. The device takes the virtio-mmio slot after the disks; the guest's CID is 3.
+  std::string vsock_socket;
 };
 
 class Vm {

@@ -57,6 +57,9 @@ int RunVm(const std::vector<std::string>& args) {
        "profile: sample each vCPU's RIP HZ times a second, log the top addresses"},
       {"disk", true, true, "FILE[,ro][,serial=NAME]",
        "virtio-blk disk backed by FILE, in order /dev/vda, vdb, ..."},
+      {"vsock", true, false, "PATH",
+       "virtio-vsock device (guest CID 3): host clients connect to unix socket PATH and send "
+       "\"CONNECT <port>\\n\"; guest connections to host port P go to PATH_P"},
       {"irqchip", true, false, "MODE",
        "interrupt controller: auto (in-kernel while the devices fit, else split), kernel, split"},
       {"help", false, false, "", "show this help"},
@@ -83,6 +86,7 @@ int RunVm(const std::vector<std::string>& args) {
   config.hugepages = flags.Has("hugepages");
   for (const std::string& spec : flags.GetAll("disk"))
     config.disks.push_back(vmm::ParseDiskSpec(spec));
+  config.vsock_socket = flags.Get("vsock").value_or("");
   config.irqchip = vmm::ParseIrqchipMode(flags.Get("irqchip").value_or("auto"));
   config.sample_rip_hz = static_cast<uint32_t>(flags.GetUint("sample-rip", 1, 1000).value_or(0));
 

@@ -236,6 +236,7 @@ void VirtioMmioTransport::Notify(uint16_t queue) {
         return;
       }
       const int64_t written = device_->HandleChain(queue, *p.chain);
+      if (written == kChainDeferred) continue;
       if (written < 0) {
         interrupt |= q.ring->PushUsed(p.chain->head, 0);
         MarkBroken("queue " + std::to_string(queue) + ": malformed request");
@@ -245,7 +246,33 @@ void VirtioMmioTransport::Notify(uint16_t queue) {
       interrupt |= q.ring->PushUsed(p.chain->head, static_cast<uint32_t>(written));
     }
   } while (q.ring->EnableNotificationsAndCheck());
+  interrupt |= ProcessDeferredLocked();
   if (interrupt) RaiseInterrupt(kInterruptUsedBuffer);
+}
+
+bool VirtioMmioTransport::ProcessDeferredLocked() {
+  struct Completer : DeferredCompleter {
+    VirtioMmioTransport& t;
+    bool interrupt = false;
+    explicit Completer(VirtioMmioTransport& transport) : t(transport) {}
+    bool Complete(uint16_t queue, uint16_t head, uint32_t written) override {
+      if (queue >= t.queues_.size() || !(t.status_ & kStatusDriverOk) ||
+          (t.status_ & kStatusNeedsReset)) {
+        return false;
+      }
+      Queue& q = t.queues_[queue];
+      if (!q.ready || !q.ring) return false;
+      interrupt |= q.ring->PushUsed(head, written);
+      return true;
+    }
+  } completer(*this);
+  device_->ProcessDeferred(completer);
+  return completer.interrupt;
+}
+
+void VirtioMmioTransport::ServiceDevice() {
+  std::lock_guard lock(mu_);
+  if (ProcessDeferredLocked()) RaiseInterrupt(kInterruptUsedBuffer);
 }
 
 }  // namespace strato::vmm

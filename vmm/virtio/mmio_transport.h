@@ -80,6 +80,10 @@ class VirtioMmioTransport : public BusDevice {
   // The driver notified `queue` (ioeventfd): process every available chain. Event-loop thread.
   void Notify(uint16_t queue);
 
+  // The device's own event source is ready (e.g. its sockets): lets it complete kept chains
+  // (VirtioDevice::ProcessDeferred). Event-loop thread.
+  void ServiceDevice();
+
   uint32_t status() const;
   uint16_t queue_count() const { return device_->queue_count(); }
   bool broken() const { return (status() & virtio_mmio::kStatusNeedsReset) != 0; }
@@ -99,6 +103,8 @@ class VirtioMmioTransport : public BusDevice {
   void MarkBroken(const std::string& why);
   Queue* SelectedQueue();
   void RaiseInterrupt(uint32_t cause);
+  // Runs the device's deferred work; true if a completion wants an interrupt.
+  bool ProcessDeferredLocked();
 
   const GuestMemory& memory_;
   std::shared_ptr<VirtioDevice> device_;

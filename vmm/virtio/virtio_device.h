@@ -25,6 +25,18 @@ class QueueCompleter {
   virtual void Complete(uint16_t head, uint32_t written) = 0;
 };
 
+// HandleChain's answer for a chain the device keeps to complete later (virtio-vsock holds rx
+// buffers until it has a packet for the guest).
+inline constexpr int64_t kChainDeferred = -2;
+
+// Completes kept chains, from ProcessDeferred. False if the queue is not live any more (reset,
+// not ready, device broken): the chain is then forgotten.
+class DeferredCompleter {
+ public:
+  virtual ~DeferredCompleter() = default;
+  virtual bool Complete(uint16_t queue, uint16_t head, uint32_t written) = 0;
+};
+
 class VirtioDevice {
  public:
   virtual ~VirtioDevice() = default;
@@ -37,7 +49,11 @@ class VirtioDevice {
   // Handles one validated chain of queue `queue`. Returns the bytes written into the chain's
   // device-writable buffers, or -1 if the chain is malformed for this device (the transport then
   // completes it with length 0 and marks the device broken).
+  // A device may also return kChainDeferred and complete the chain later in ProcessDeferred.
   virtual int64_t HandleChain(uint16_t queue, const DescriptorChain& chain) = 0;
+  // Work not tied to a new chain (host sockets became ready, replies to send): called after every
+  // notification and by VirtioMmioTransport::ServiceDevice, whatever the device status.
+  virtual void ProcessDeferred(DeferredCompleter&) {}
   // The driver reset the device (status 0): forget negotiated state.
   virtual void Reset() {}
 };

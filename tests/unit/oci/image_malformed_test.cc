@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 
 #include "common/error.h"
@@ -286,6 +288,31 @@ TEST_CASE("malformed image: tar member running past end of file", "[malformed]")
                                         Catch::EndsWith("runs past end of file"));
   strato::WriteFileAtomic(tar, bytes.substr(0, 2048 + 100));  // a header cut short
   ExpectError(tar, "image archive " + tar + ": header at offset 2048: truncated");
+  std::filesystem::remove(tar);
+}
+
+namespace {
+
+// Rewrites the checksum of the header at `offset` so that only the field the test broke is wrong.
+void FixTarChecksum(std::string& bytes, size_t offset) {
+  constexpr size_t kChecksumOffset = 148, kChecksumLength = 8;  // ustar header field
+  std::fill_n(bytes.begin() + static_cast<long>(offset + kChecksumOffset), kChecksumLength, ' ');
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; ++i) sum += static_cast<uint8_t>(bytes[offset + i]);
+  char field[kChecksumLength + 1];
+  std::snprintf(field, sizeof field, "%06o", sum);
+  bytes.replace(offset + kChecksumOffset, 7, field, 7);  // six digits, NUL, then the space
+}
+
+}  // namespace
+
+TEST_CASE("malformed image: tar member with a size that is not octal", "[malformed]") {
+  std::string tar = DockerArchive("c.json", OneLayerConfig(), {"l.tar"}, {{"l.tar", "L1"}});
+  std::string bytes = strato::ReadFile(tar);
+  bytes[124] = '9';  // first digit of the first member's size field
+  FixTarChecksum(bytes, 0);
+  strato::WriteFileAtomic(tar, bytes);
+  ExpectError(tar, "image archive " + tar + ": header at offset 0: invalid size field (not octal)");
   std::filesystem::remove(tar);
 }
 
