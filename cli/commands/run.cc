@@ -267,7 +267,16 @@ int RunRun(const std::vector<std::string>& args) {
       }
     });
     clock.End("boot-to-agent");
-    int status = RunContainer(*vm, run.tty, signals, clock);
+    int status;
+    try {
+      status = RunContainer(*vm, run.tty, signals, clock);
+    } catch (const runtime::BootCancelled&) {
+      throw;
+    } catch (const Error& e) {
+      // The agent connection broke or a call failed: the console tells why (a guest panic...).
+      std::string tail = vm->ConsoleTail();
+      throw Error(std::string(e.what()) + (tail.empty() ? "" : "\nlast console lines:\n" + tail));
+    }
     try {
       vm->agent().Shutdown();
     } catch (const Error& e) {
