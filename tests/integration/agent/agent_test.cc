@@ -209,7 +209,7 @@ TEST_CASE("a terminal process gets a pty that ResizePty resizes") {
   CHECK(CodeOf([&] { client.ResizePty("plain", 80, 24); }) == Code::kFailedPrecondition);
 }
 
-TEST_CASE("ListProcesses attributes every process to its agent process; SignalProcess all") {
+TEST_CASE("ListProcesses attributes every process to its agent process, SignalProcess all") {
   SKIP_UNLESS_POSSIBLE();
   AgentUnderTest agent;
   auto& client = agent.client();

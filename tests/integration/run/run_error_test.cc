@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 constexpr int kExitHostError = 125;
 
-TEST_CASE("PrepareImageLaunch: the example image's layers and disk serials / spec and files") {
+TEST_CASE("PrepareImageLaunch: the example image's layers and disk serials, spec and files") {
   TempDir dir;
   MakeExampleImage(dir / "image");
   runtime::ImageRunOptions options;
@@ -69,7 +69,7 @@ TEST_CASE("strato run: a malformed image config is exit 125 with its JSON path")
                      ": config.Cmd: expected an array, got string\n");
 }
 
-TEST_CASE("strato run: a corrupt layer is exit 125 naming the layer / it is not cached") {
+TEST_CASE("strato run: a corrupt layer is exit 125 naming the layer, it is not cached") {
   TempDir dir;
   MakeExampleImage(dir / "image");
   // Change one letter of a file inside the /etc layer (an uncompressed tar): the tar still

@@ -35,7 +35,7 @@ std::string BinaryPattern(size_t size) {
   return data;
 }
 
-TEST_CASE("strato run: layers and whiteout / 64 KiB stdin / 1 MiB stdout / exit code") {
+TEST_CASE("strato run: layers and whiteout, 64 KiB stdin, 1 MiB stdout, exit code") {
   if (std::string why = GuestSkipReason(); !why.empty()) {
     WARN("SKIP: " << why);
     return;
@@ -66,7 +66,7 @@ TEST_CASE("strato run: layers and whiteout / 64 KiB stdin / 1 MiB stdout / exit 
   CHECK(r.out.substr(expected_head.size() + kStdinBytes) == yes_output);
 }
 
-TEST_CASE("strato run --tty: pty and window size / TERM / SIGTERM forwarded") {
+TEST_CASE("strato run --tty: pty and window size, TERM, SIGTERM forwarded") {
   if (std::string why = GuestSkipReason(); !why.empty()) {
     WARN("SKIP: " << why);
     return;
@@ -125,7 +125,7 @@ std::string ExecProcessJson(const std::vector<std::string>& args) {
       .dump();
 }
 
-TEST_CASE("ContainerVm: exec output and exit code / signals to an exec and the container") {
+TEST_CASE("ContainerVm: exec output and exit code, signals to an exec and the container") {
   if (std::string why = GuestSkipReason(); !why.empty()) {
     WARN("SKIP: " << why);
     return;

@@ -23,7 +23,7 @@ guest::GuestConfig SmallConfig(const std::string& hostname) {
   return config;
 }
 
-TEST_CASE("the initrd is the cached base plus the container's config / cpio unpacks it") {
+TEST_CASE("the initrd is the cached base plus the container's config, cpio unpacks it") {
   TempDir dir;
   WriteFileAtomic(dir / "strato-init", "#!/bin/true\n", 0755);
   fs::create_directory(dir.path / "a");

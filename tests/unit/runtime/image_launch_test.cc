@@ -46,7 +46,7 @@ TEST_CASE("the image's Entrypoint Cmd Env WorkingDir and User make the process")
   CHECK(config.spec.process->args.size() == 3);
 }
 
-TEST_CASE("a command after -- replaces Cmd and keeps the Entrypoint / overrides win") {
+TEST_CASE("a command after -- replaces Cmd and keeps the Entrypoint, overrides win") {
   ImageRunOptions options = Options();
   options.command = {"exit 42"};
   options.env = {"GREETING=bye", "EXTRA=1"};
@@ -61,7 +61,7 @@ TEST_CASE("a command after -- replaces Cmd and keeps the Entrypoint / overrides 
   CHECK(spec["process"]["terminal"] == true);
 }
 
-TEST_CASE("defaults: a PATH is added and root runs in /") {
+TEST_CASE("defaults: PATH added, cwd /, root user") {
   oci::ImageConfig image;
   image.cmd = {"/bin/true"};
   json spec = RuntimeSpecForImage(image, Options());

@@ -16,7 +16,7 @@ namespace {
 using initramfs::test::TempDir;
 using namespace std::chrono_literals;
 
-TEST_CASE("a spawned process logs stdout and stderr / writes its pid file and exits") {
+TEST_CASE("a spawned process logs stdout and stderr, writes its pid file and exits") {
   TempDir dir;
   VmmProcess process("/bin/sh", {"-c", "echo out; echo err >&2; read x || echo stdin-eof; exit 3"},
                      dir / "console.log", dir / "vmm.pid");

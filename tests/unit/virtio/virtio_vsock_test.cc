@@ -5,6 +5,8 @@
 
 #include <sys/stat.h>
 
+#include <thread>
+
 #include "vmm/devices/vsock/muxer.h"
 #include "vsock_test_driver.h"
 
@@ -461,4 +463,51 @@ TEST_CASE("vsock: the device returns credit as the host reads, and on CREDIT_REQ
   CHECK(sent.size() == 2 * vs::kHostBufAlloc);
   CHECK(received == sent);
   CHECK(f.d.dev->muxer().FindConnection(host_port, kGuestPort) != nullptr);
+}
+
+TEST_CASE("vsock: resets owed for unknown connections are bounded") {
+  const std::string path = TempSocketPath("flood");
+  Driver d(path, 4096, 0);  // no rx buffers yet: the resets queue up
+  for (uint32_t i = 0; i < vs::kMaxPendingResets + 100; ++i) {
+    d.Send(Op::kRw, kGuestEphemeral + i, 1234, "x");
+  }
+  for (uint16_t i = 0; i < 32; ++i) d.PostRx(i, false);
+  size_t resets = 0;
+  for (int round = 0; round < 40; ++round) {
+    d.t->Notify(virtio_vsock::kQueueRx);
+    for (const ReceivedPacket& p : d.PumpReceive()) {
+      CHECK(p.header.op == U(Op::kRst));
+      ++resets;
+    }
+  }
+  CHECK(resets == vs::kMaxPendingResets);
+}
+
+TEST_CASE("vsock: guest data not yet taken by the host socket is written when the VMM exits") {
+  const std::string path = TempSocketPath("drain");
+  auto d = std::make_unique<Driver>(path);
+  auto [client, host_port] = Establish(*d, path);
+  // The client reads nothing yet: fill the socket buffer and part of the ring, within credit.
+  std::string sent;
+  for (int i = 0; i < 64; ++i) {
+    const vs::Connection* c = d->dev->muxer().FindConnection(host_port, kGuestPort);
+    REQUIRE(c != nullptr);
+    if (c->tx_pending() > 0) break;
+    const std::string chunk(16384, static_cast<char>('a' + i % 26));
+    d->Send(Op::kRw, kGuestPort, host_port, chunk);
+    sent += chunk;
+  }
+  REQUIRE(d->dev->muxer().FindConnection(host_port, kGuestPort)->tx_pending() > 0);
+  // The VMM goes away (device destroyed) while the host reads slowly.
+  std::thread exit_vmm([&d] { d.reset(); });
+  std::string received;
+  for (;;) {
+    const std::string got = ReadAvailable(client.get(), 3000, 65536);
+    const bool eof = got.size() >= 5 && got.compare(got.size() - 5, 5, "<EOF>") == 0;
+    received += eof ? got.substr(0, got.size() - 5) : got;
+    if (eof || got.empty()) break;
+  }
+  exit_vmm.join();
+  CHECK(received.size() == sent.size());
+  CHECK(received == sent);
 }

@@ -1,5 +1,6 @@
 #include "vmm/devices/vsock/connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -126,6 +127,17 @@ void Connection::Flush() {
     if (!wrote_shut_wr_) ::shutdown(stream_.get(), SHUT_WR);
     wrote_shut_wr_ = true;
     if (guest_shut_receive_) Reset(true);  // the guest closed: RST completes its close
+  }
+}
+
+void Connection::DrainBeforeExit(std::chrono::steady_clock::time_point deadline) {
+  while (ring_len_ > 0 && stream_.valid()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd p{stream_.get(), POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    Flush();
   }
 }
 

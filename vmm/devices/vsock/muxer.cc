@@ -79,6 +79,8 @@ Muxer::Muxer(std::string socket_path, uint64_t guest_cid)
 
 Muxer::~Muxer() {
   ::unlink(path_.c_str());
+  const auto deadline = std::chrono::steady_clock::now() + kExitDrainTimeout;
+  for (auto& [key, e] : connections_) e.conn->DrainBeforeExit(deadline);
 }
 
 const Connection* Muxer::FindConnection(uint32_t host_port, uint32_t guest_port) const {
