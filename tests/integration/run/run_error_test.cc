@@ -47,6 +47,21 @@ TEST_CASE("PrepareImageLaunch: the example image's layers and disk serials, spec
   CHECK(runtime::PrepareImageLaunch(options).layer_images == launch.layer_images);
 }
 
+TEST_CASE("PrepareImageLaunch: an OCI archive gives the same layer images as its layout") {
+  TempDir dir;
+  MakeExampleImage(dir / "image");
+  CommandResult tar = RunCommand({"/bin/tar", "-cf", dir / "image.tar", "-C", dir / "image", "."});
+  REQUIRE(tar.exit_code == 0);
+  runtime::ImageRunOptions options;
+  options.layer_cache_dir = dir / "cache";
+  options.image = dir / "image";
+  runtime::ContainerLaunch from_layout = runtime::PrepareImageLaunch(options);
+  options.image = dir / "image.tar";
+  runtime::ContainerLaunch from_archive = runtime::PrepareImageLaunch(options);
+  CHECK(from_archive.layer_images == from_layout.layer_images);
+  CHECK(from_archive.config.spec.process->args == std::vector<std::string>{"sh"});
+}
+
 TEST_CASE("strato run: a missing image is exit 125 naming it") {
   TempDir dir;
   CommandResult r = RunStrato(dir / "cache", {dir / "no-such-image", "--", "true"});
