@@ -7,9 +7,17 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "guest/config/guest_config.h"
 
 namespace strato::runtime {
+
+// Thrown by a caller's cancellation hook (Ctrl-C) to abandon an image preparation or a boot;
+// PrepareImageLaunch and ContainerVm::Boot pass it on unchanged.
+class Cancelled : public Error {
+ public:
+  using Error::Error;
+};
 
 struct VmResources {
   uint32_t cpus = 1;

@@ -26,11 +26,8 @@ inline constexpr const char* kVmmPidFileName = "vmm.pid";
 inline constexpr const char* kConsoleLogName = "console.log";
 inline constexpr const char* kInitrdName = "initrd";
 
-// Thrown by a boot's `check_cancel` to abandon it; Boot passes it on unchanged.
-class BootCancelled : public Error {
- public:
-  using Error::Error;
-};
+// What a boot's `check_cancel` throws (runtime/container_launch.h); Boot passes it on unchanged.
+using BootCancelled = Cancelled;
 
 class ContainerVm {
  public:

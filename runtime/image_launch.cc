@@ -150,9 +150,16 @@ ContainerLaunch PrepareImageLaunch(const ImageRunOptions& options) {
     rootfs::LayerSource source = rootfs::LayerSource::TarRange(
         layer.blob.file, layer.blob.offset, layer.blob.size, layer.media_type, layer.digest,
         layer.diff_id, /*verify=*/true);
+    if (options.check_cancel) options.check_cancel();
+    rootfs::ConvertOptions convert;
+    if (options.check_cancel) {
+      convert.progress = [&options](const rootfs::ConvertProgress&) { options.check_cancel(); };
+    }
     rootfs::CachedLayer cached;
     try {
-      cached = cache.GetOrConvert(source, {});
+      cached = cache.GetOrConvert(source, convert);
+    } catch (const Cancelled&) {
+      throw;
     } catch (const Error& e) {
       throw Error("image " + options.image + ": layer " + std::to_string(i) + " (" + layer.digest +
                   "): " + e.what());

@@ -11,6 +11,7 @@
 // Mounts: proc, /dev tmpfs, devpts, /dev/shm, mqueue, sysfs (ro), cgroup2 (ro). Files: /etc/hosts
 // and /etc/hostname for the container's hostname.
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -37,6 +38,8 @@ struct ImageRunOptions {
   std::string id;
   std::string state_dir;
   VmResources resources;
+  // Runs before each layer and during conversions; throws to abandon the preparation (Ctrl-C).
+  std::function<void()> check_cancel;
 };
 
 // The OCI runtime spec (config.json) for a container of `image` run with `options`. Throws

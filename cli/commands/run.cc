@@ -111,6 +111,12 @@ class SignalForwarder {
   void Detach() { agent_.store(nullptr); }
   // The first signal that arrived before the container started (0 if none).
   int pending() const { return pending_.load(); }
+  // Throws runtime::Cancelled once such a signal arrived (the preparation and boot poll this).
+  void ThrowIfInterrupted() const {
+    if (int signal = pending()) {
+      throw runtime::Cancelled("interrupted by signal " + std::to_string(signal));
+    }
+  }
 
  private:
   void Loop() {
@@ -210,9 +216,7 @@ int RunContainer(runtime::ContainerVm& vm, bool tty, SignalForwarder& signals, P
   StreamShutdownGuard guard;
   guard.Add(stdin_stream.get());
   for (const OutputPump& pump : outputs) guard.Add(pump.stream.get());
-  if (int signal = signals.pending()) {
-    throw runtime::BootCancelled("interrupted by signal " + std::to_string(signal));
-  }
+  signals.ThrowIfInterrupted();
   std::optional<runtime::RawTerminal> raw;
   if (tty) raw.emplace(STDIN_FILENO);
   uint32_t guest_pid = agent.StartProcess(kContainerProcess);
@@ -259,15 +263,22 @@ int RunRun(const std::vector<std::string>& args) {
     runtime::ImageRunOptions& run = options.run;
     run.id = NewContainerId();
     run.state_dir = std::string(paths::kRunStateRoot) + "/" + run.id;
+    auto check_cancel = [&signals] { signals.ThrowIfInterrupted(); };
+    run.check_cancel = check_cancel;
     runtime::ContainerLaunch launch = runtime::PrepareImageLaunch(run);
     clock.End("prepare");
-    auto vm = runtime::ContainerVm::Boot(launch, options.boot_timeout, [&signals] {
-      if (int signal = signals.pending()) {
-        throw runtime::BootCancelled("interrupted by signal " + std::to_string(signal));
-      }
-    });
+    auto vm = runtime::ContainerVm::Boot(launch, options.boot_timeout, check_cancel);
     clock.End("boot-to-agent");
-    int status = RunContainer(*vm, run.tty, signals, clock);
+    int status;
+    try {
+      status = RunContainer(*vm, run.tty, signals, clock);
+    } catch (const runtime::Cancelled&) {
+      throw;
+    } catch (const Error& e) {
+      // The agent connection broke or a call failed: the console tells why (a guest panic...).
+      std::string tail = vm->ConsoleTail();
+      throw Error(std::string(e.what()) + (tail.empty() ? "" : "\nlast console lines:\n" + tail));
+    }
     try {
       vm->agent().Shutdown();
     } catch (const Error& e) {
@@ -280,7 +291,7 @@ int RunRun(const std::vector<std::string>& args) {
     clock.End("teardown");
     clock.Total();
     return status;
-  } catch (const runtime::BootCancelled& e) {
+  } catch (const runtime::Cancelled& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "strato run: %s\n", e.what());
     return 128 + signals.pending();

@@ -16,7 +16,7 @@ const FlagParser& Parser() {
       {"cpus", true, false, "N", "vCPUs (default 1)"},
       {"memory", true, false, "MiB", "guest RAM in MiB (default 256)"},
       {"tty", false, false, "", "give the container a terminal (raw host terminal, resizes)"},
-      {"env", true, true, "KEY=VALUE", "set an environment variable (repeatable)"},
+      {"env", true, true, "KEY=VALUE", "set an environment variable"},
       {"workdir", true, false, "DIR", "working directory in the container"},
       {"user", true, false, "UID[:GID]", "user (and group) the command runs as"},
       {"layer-cache", true, false, "DIR",

@@ -1,15 +1,22 @@
 // `strato run` failures on the host side: exit code 125 and one clear message on stderr, nothing
 // on stdout, no state left behind. None of these boots a guest (the boot timeout case starts
 // strato-vmm and gives up on it after a second).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "common/file_util.h"
 #include "common/sha256.h"
 #include "oci/image.h"
 #include "rootfs/layer_cache.h"
+#include "runtime/container_launch.h"
 #include "runtime/image_launch.h"
 #include "tests/integration/run/run_harness.h"
 
@@ -45,6 +52,79 @@ TEST_CASE("PrepareImageLaunch: the example image's layers and disk serials, spec
   CHECK(launch.config.files[1].path == "/etc/hosts");
   // A second preparation finds every layer in the cache.
   CHECK(runtime::PrepareImageLaunch(options).layer_images == launch.layer_images);
+}
+
+TEST_CASE("PrepareImageLaunch: an OCI archive gives the same layer images as its layout") {
+  TempDir dir;
+  MakeExampleImage(dir / "image");
+  CommandResult tar = RunCommand({"/bin/tar", "-cf", dir / "image.tar", "-C", dir / "image", "."});
+  REQUIRE(tar.exit_code == 0);
+  runtime::ImageRunOptions options;
+  options.layer_cache_dir = dir / "cache";
+  options.image = dir / "image";
+  runtime::ContainerLaunch from_layout = runtime::PrepareImageLaunch(options);
+  options.image = dir / "image.tar";
+  runtime::ContainerLaunch from_archive = runtime::PrepareImageLaunch(options);
+  CHECK(from_archive.layer_images == from_layout.layer_images);
+  CHECK(from_archive.config.spec.process->args == std::vector<std::string>{"sh"});
+}
+
+TEST_CASE("PrepareImageLaunch: a cancellation stops it before any layer is converted") {
+  TempDir dir;
+  MakeExampleImage(dir / "image");
+  runtime::ImageRunOptions options;
+  options.image = dir / "image";
+  options.layer_cache_dir = dir / "cache";
+  options.check_cancel = [] { throw runtime::Cancelled("interrupted by signal 2"); };
+  CHECK_THROWS_AS(runtime::PrepareImageLaunch(options), runtime::Cancelled);
+  for (const auto& entry : fs::directory_iterator(dir / "cache")) {
+    CHECK(entry.path().extension() != ".erofs");
+  }
+}
+
+TEST_CASE("strato run: SIGTERM during the boot stops the VMM and exits 143") {
+  TempDir dir;
+  MakeExampleImage(dir / "image");
+  // A stand-in VMM that never opens its vsock socket; it records its pid (kept across exec).
+  WriteFileAtomic(dir / "vmm.sh",
+                  "#!/bin/sh\necho $$ > " + (dir / "vmm-pid.tmp") + " && mv " +
+                      (dir / "vmm-pid.tmp") + " " + (dir / "vmm-pid") + "\nexec sleep 1000\n",
+                  0755);
+  std::string err_path = dir / "stderr";
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::setenv("STRATO_VMM", (dir / "vmm.sh").c_str(), 1);
+    ::setenv("STRATO_KERNEL", "/dev/null", 1);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
+    std::string cache = dir / "cache", image = dir / "image";
+    ::execl(STRATO_CLI_BINARY, "strato", "run", "--layer-cache", cache.c_str(), image.c_str(), "--",
+            "true", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Wait until the stand-in VMM runs, find its state directory (its vmm.pid), then interrupt.
+  for (int i = 0; i < 500 && !fs::exists(dir / "vmm-pid"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(fs::exists(dir / "vmm-pid"));
+  std::string vmm_pid = ReadFile(dir / "vmm-pid");
+  pid_t vmm = std::stoi(vmm_pid);
+  std::string state_dir;
+  for (const auto& entry : fs::directory_iterator("/run/strato/run")) {
+    std::error_code ec;
+    if (fs::exists(entry.path() / "vmm.pid", ec) && ReadFile(entry.path() / "vmm.pid") == vmm_pid)
+      state_dir = entry.path().string();
+  }
+  REQUIRE_FALSE(state_dir.empty());
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  CHECK(ReadFile(err_path) == "strato run: interrupted by signal 15\n");
+  CHECK(::kill(vmm, 0) != 0);  // killed and reaped
+  CHECK_FALSE(fs::exists(state_dir));
 }
 
 TEST_CASE("strato run: a missing image is exit 125 naming it") {
