@@ -47,6 +47,8 @@ AgentResult ServeAgent(const AgentOptions& options, const sigset_t& child_mask,
     table->WaitForRunningToExit(kKillWait);
   }
   streams.Stop();
+  // Answers that are due went out with their handlers; what still waits cannot finish.
+  table->CancelWaits();
   // Waits until running handlers answered (the last WaitProcess, the Shutdown call).
   server.Shutdown();
   serve_thread.join();

@@ -139,9 +139,14 @@ pid_t ProcessTable::Start(const std::string& id) {
 ExitRecord ProcessTable::Wait(const std::string& id) {
   std::unique_lock lock(mu_);
   std::shared_ptr<ProcessEntry> entry = FindLocked(id);
-  cv_.wait(lock,
-           [&] { return entry->deleted || (entry->exit_status && entry->outputs_pending == 0); });
+  cv_.wait(lock, [&] {
+    return entry->deleted || waits_cancelled_ ||
+           (entry->exit_status && entry->outputs_pending == 0);
+  });
   if (entry->deleted) throw ttrpc::NotFound(Quoted(id) + " was deleted");
+  if (!entry->exit_status || entry->outputs_pending != 0) {
+    throw ttrpc::Unavailable("the agent is shutting down before " + Quoted(id) + " finished");
+  }
   entry->exit_reported = true;
   if (id.empty()) container_exit_reported_ = true;
   cv_.notify_all();
@@ -345,6 +350,12 @@ void ProcessTable::WaitForRunningToExit(std::chrono::milliseconds timeout) {
     }
     return true;
   });
+}
+
+void ProcessTable::CancelWaits() {
+  std::lock_guard lock(mu_);
+  waits_cancelled_ = true;
+  cv_.notify_all();
 }
 
 std::optional<int> ProcessTable::container_exit_status() const {

@@ -68,6 +68,9 @@ class ProcessTable : public std::enable_shared_from_this<ProcessTable> {
   void RequestShutdown();
   // After Shutdown killed everything: waits (bounded) until no started process is running.
   void WaitForRunningToExit(std::chrono::milliseconds timeout);
+  // Before the server stops: WaitProcess calls still blocked (a process never started, output
+  // the host does not read) answer UNAVAILABLE, so the server can finish its calls.
+  void CancelWaits();
   // The container process's exit status, if it exited.
   std::optional<int> container_exit_status() const;
 
@@ -86,6 +89,7 @@ class ProcessTable : public std::enable_shared_from_this<ProcessTable> {
   bool container_exit_reported_ = false;
   std::optional<int> container_exit_status_;
   bool shutdown_requested_ = false;
+  bool waits_cancelled_ = false;
 };
 
 }  // namespace strato::agent

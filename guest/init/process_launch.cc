@@ -66,6 +66,16 @@ void WireStdio(const ChildStdio& stdio) {
   }
 }
 
+// Caught signals go back to their default action (ignored ones stay ignored, as across execve).
+void ResetSignalHandlers() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) != 0) continue;  // not a valid signal number
+    if (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN) continue;
+    ::signal(sig, SIG_DFL);
+  }
+}
+
 // Everything between fork and execve, in runc's order (libcontainer/init_linux.go
 // finalizeNamespace and standard_init_linux.go).
 [[noreturn]] void RunChild(const PreparedProcess& prep, const sigset_t& mask,
@@ -133,9 +143,21 @@ PreparedProcess PrepareProcess(const oci::Process& process,
 
 pid_t LaunchProcess(const PreparedProcess& prepared, const sigset_t& child_signal_mask,
                     const ChildStdio& stdio) {
+  // Every signal is blocked across fork, as posix_spawn does: a signal sent to the new pid
+  // before execve (the host may signal right after StartProcess) must not run one of the
+  // parent's handlers in the child. The child resets them, then RunChild restores its mask.
+  sigset_t all;
+  sigset_t saved;
+  sigfillset(&all);
+  if (::pthread_sigmask(SIG_SETMASK, &all, &saved) != 0) ThrowErrno("pthread_sigmask");
   pid_t pid = ::fork();
-  if (pid < 0) ThrowErrno("fork the container process");
-  if (pid == 0) RunChild(prepared, child_signal_mask, stdio);
+  if (pid == 0) {
+    ResetSignalHandlers();
+    RunChild(prepared, child_signal_mask, stdio);
+  }
+  int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) ThrowErrno("fork the container process", fork_errno);
   return pid;
 }
 

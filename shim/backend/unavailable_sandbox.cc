@@ -39,12 +39,8 @@ class UnavailableSandbox : public Sandbox {
 
 }  // namespace
 
-std::unique_ptr<Sandbox> MakeSandbox() {
+std::unique_ptr<Sandbox> MakeUnavailableSandbox() {
   return std::make_unique<UnavailableSandbox>();
-}
-
-std::vector<std::string> CleanupAfterDeadShim(const std::string&, const std::string&) {
-  return {};  // no backend, nothing it could have left
 }
 
 }  // namespace strato::shim

@@ -16,8 +16,9 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
-#include "shim/backend/unavailable_sandbox.h"
+#include "shim/backend/make_sandbox.h"
 #include "shim/events/publisher.h"
+#include "shim/manager/child_reaper.h"
 #include "shim/manager/commands.h"
 #include "shim/task/task_rpc.h"
 #include "shim/task/task_service.h"
@@ -57,12 +58,6 @@ class LogOnlyPublisher : public EventPublisher {
                  event.ShortDebugString());
   }
 };
-
-void ReapChildren() {
-  int status;
-  while (::waitpid(-1, &status, WNOHANG) > 0) {
-  }
-}
 
 }  // namespace
 
@@ -106,7 +101,7 @@ int RunDaemon(const ShimFlags& flags) {
   options.ns = flags.ns;
   options.version = ShimVersion();
   options.on_shutdown = [] { ::kill(::getpid(), kShutdownSignal); };
-  TaskService service(MakeSandbox(), events, options);
+  TaskService service(MakeSandbox(flags.ns), events, options);
   ttrpc::Server server;
   RegisterTaskService(server, service);
   std::thread serving([&] {
@@ -122,7 +117,7 @@ int RunDaemon(const ShimFlags& flags) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGCHLD) {
-      ReapChildren();
+      ReapOrphanedChildren();
       continue;
     }
     spdlog::info("shutting down ({})",

@@ -9,7 +9,7 @@
 #include "common/error.h"
 #include "common/file_util.h"
 #include "proto/containerd/shim_task.pb.h"
-#include "shim/backend/unavailable_sandbox.h"
+#include "shim/backend/dead_shim_cleanup.h"
 #include "shim/events/timestamp.h"
 #include "shim/manager/commands.h"
 #include "shim/manager/socket_address.h"

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,8 +24,8 @@ void SetNonBlocking(int fd) {
 }
 }  // namespace
 
-FdPump::FdPump(std::string name, UniqueFd src, UniqueFd dst)
-    : name_(std::move(name)), src_(std::move(src)), dst_(std::move(dst)) {
+FdPump::FdPump(std::string name, UniqueFd src, UniqueFd dst, AtEof at_eof)
+    : name_(std::move(name)), at_eof_(at_eof), src_(std::move(src)), dst_(std::move(dst)) {
   stop_event_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!stop_event_.valid()) ThrowErrno("eventfd for " + name_);
   SetNonBlocking(src_.get());
@@ -102,7 +103,11 @@ void FdPump::Run() {
     }
   }
   // Close both ends: downstream sees EOF, upstream writers get EPIPE instead of blocking.
-  dst_.reset();
+  if (eof && at_eof_ == AtEof::kShutdownWrite) {
+    ::shutdown(dst_.get(), SHUT_WR);  // the destructor closes it
+  } else {
+    dst_.reset();
+  }
   src_.reset();
   std::lock_guard lock(mu_);
   done_ = true;

@@ -17,8 +17,13 @@ namespace strato::shim {
 
 class FdPump {
  public:
+  // What reaching EOF on the source does to the destination. kShutdownWrite is for a socket
+  // that must stay open (a guest stdin stream: a full close resets the vsock connection, and
+  // bytes still in flight could be dropped): shutdown(SHUT_WR), the fd closed with the pump.
+  enum class AtEof { kClose, kShutdownWrite };
+
   // `name` is for log lines ("<id> stdout").
-  FdPump(std::string name, UniqueFd src, UniqueFd dst);
+  FdPump(std::string name, UniqueFd src, UniqueFd dst, AtEof at_eof = AtEof::kClose);
   ~FdPump();  // Stop()
   FdPump(const FdPump&) = delete;
   FdPump& operator=(const FdPump&) = delete;
@@ -33,6 +38,7 @@ class FdPump {
   void Run();
 
   const std::string name_;
+  const AtEof at_eof_;
   UniqueFd src_;
   UniqueFd dst_;
   UniqueFd stop_event_;

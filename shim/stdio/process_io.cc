@@ -104,14 +104,25 @@ void ProcessIo::OpenStdin(const std::string& path, bool keep_open) {
   if (uri.kind != StdioUri::Kind::kFifo) {
     throw Error("stdio: stdin '" + path + "' must be a FIFO");
   }
-  // Non-blocking: there may be no writer yet. poll() reports no hang-up until a writer has
-  // come and gone, so the pump waits for the client.
-  UniqueFd reader = OpenFifo(uri.path, O_RDONLY | O_NONBLOCK);
-  if (keep_open) stdin_keep_alive_writer_ = OpenFifo(uri.path, O_WRONLY | O_NONBLOCK);
+  struct stat st {};
+  if (::stat(uri.path.c_str(), &st) != 0) ThrowErrno("stdio " + uri.path);
+  if (!S_ISFIFO(st.st_mode)) throw Error("stdio " + uri.path + ": not a FIFO");
   Pipe pipe = MakePipe(id_ + " stdin");
   backend_.stdin_fd = std::move(pipe.read_end);
+  stdin_pipe_writer_ = std::move(pipe.write_end);
+  stdin_fifo_ = uri.path;
+  keep_stdin_open_ = keep_open;
+}
+
+void ProcessIo::ConnectStdin() {
+  std::lock_guard lock(mu_);
+  if (stdin_fifo_.empty() || stdin_pump_ || !stdin_pipe_writer_.valid()) return;
+  // Non-blocking: there may be no writer yet. poll() reports no hang-up until a writer has
+  // come and gone, so the pump waits for the client.
+  UniqueFd reader = OpenFifo(stdin_fifo_, O_RDONLY | O_NONBLOCK);
+  if (keep_stdin_open_) stdin_keep_alive_writer_ = OpenFifo(stdin_fifo_, O_WRONLY | O_NONBLOCK);
   stdin_pump_ =
-      std::make_unique<FdPump>(id_ + " stdin", std::move(reader), std::move(pipe.write_end));
+      std::make_unique<FdPump>(id_ + " stdin", std::move(reader), std::move(stdin_pipe_writer_));
 }
 
 void ProcessIo::OpenFifoOutput(const std::string& path, const std::string& name,
@@ -212,6 +223,7 @@ bool ProcessIo::WaitOutputDrained(std::chrono::milliseconds timeout) {
 void ProcessIo::Close() {
   std::lock_guard lock(mu_);
   for (auto* pump : {&stdin_pump_, &stdout_pump_, &stderr_pump_}) pump->reset();
+  stdin_pipe_writer_.reset();
   backend_.stdin_fd.reset();
   backend_.stdout_fd.reset();
   backend_.stderr_fd.reset();

@@ -6,7 +6,10 @@
 //  - FIFO stdin is read without blocking and copied into a pipe the backend reads; when every
 //    writer of the FIFO is gone, the pipe is closed (the process sees EOF). The init process
 //    also holds a writer on its stdin FIFO so a client that detaches and reattaches does not
-//    end the process's input; CloseIO drops that writer.
+//    end the process's input; CloseIO drops that writer. The FIFO is opened only by
+//    ConnectStdin, once the process exists (as runc's shim does at the end of Create): a client
+//    like `ctr run` arms its "stdin reached EOF -> CloseIO" hook only when Create has returned,
+//    and a VM boot makes Create long, so reading its input earlier would lose that CloseIO.
 //  - file:// appends stdout and stderr to one file; binary:// hands them to a logging binary.
 //  - With a terminal there is one output stream (stdout); stderr is not opened.
 
@@ -40,6 +43,10 @@ class ProcessIo {
   // The backend's ends, handed over once (later calls return invalid fds).
   ProcessStdio TakeBackendStdio();
 
+  // Opens the stdin FIFO and starts copying it (no-op without stdin, or when done already).
+  // Throws strato::Error naming the FIFO.
+  void ConnectStdin();
+
   // CloseIO{stdin}: drop our keep-alive writer so the process sees EOF once the client's
   // writer is closed too.
   void CloseStdin();
@@ -63,6 +70,9 @@ class ProcessIo {
   std::string id_;
   std::mutex mu_;
   ProcessStdio backend_;
+  std::string stdin_fifo_;  // opened by ConnectStdin
+  bool keep_stdin_open_ = false;
+  UniqueFd stdin_pipe_writer_;  // the pump's end until ConnectStdin
   UniqueFd stdin_keep_alive_writer_;
   UniqueFd stdout_keep_alive_reader_;
   UniqueFd stderr_keep_alive_reader_;

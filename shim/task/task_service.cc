@@ -34,6 +34,16 @@ void RequireId(const std::string& id) {
   if (id.empty()) throw ttrpc::InvalidArgument("container id must not be empty");
 }
 
+// The process exists now: start taking its input (see ProcessIo::ConnectStdin for why not
+// earlier). A FIFO that vanished meanwhile costs the process its input, not its creation.
+void ConnectStdin(Process& process) {
+  try {
+    process.io()->ConnectStdin();
+  } catch (const std::exception& e) {
+    spdlog::warn("process {}: stdin not connected: {}", process.name(), e.what());
+  }
+}
+
 StdioPaths PathsOf(const std::string& in, const std::string& out, const std::string& err,
                    bool terminal) {
   return StdioPaths{in, out, err, terminal};
@@ -152,6 +162,7 @@ taskapi::CreateTaskResponse TaskService::Create(const taskapi::CreateTaskRequest
     unreserve();
     throw;
   }
+  ConnectStdin(*process);
   std::lock_guard lock(mu_);
   reserved_.erase(r.id());
   if (stopping_) {
@@ -210,6 +221,7 @@ void TaskService::Exec(const taskapi::ExecProcessRequest& r) {
     reserved_.erase(key);
     throw;
   }
+  ConnectStdin(*process);
   std::lock_guard lock(mu_);
   reserved_.erase(key);
   if (stopping_) {
@@ -452,13 +464,18 @@ taskapi::ConnectResponse TaskService::Connect(const taskapi::ConnectRequest& r) 
 }
 
 void TaskService::Shutdown(const taskapi::ShutdownRequest& r) {
+  bool idle;
   {
     std::lock_guard lock(mu_);
     if (!containers_.empty() && !r.now()) return;  // still serving tasks: ignore
     if (shutdown_requested_) return;
     shutdown_requested_ = true;
+    idle = containers_.empty() && reserved_.empty();
   }
   spdlog::info("shutdown requested{}", r.now() ? " (now)" : "");
+  // The VM goes before the answer: containerd closes the connection when Shutdown returns and
+  // at once runs `delete`, which must find nothing left to clean up (and no VMM to race with).
+  if (idle) sandbox_->Shutdown();
   if (options_.on_shutdown) options_.on_shutdown();
 }
 

@@ -348,3 +348,25 @@ TEST_CASE("Shutdown kills what runs, answers blocked waits, and ends the agent")
   CHECK(wait.get().exit_status == 137);
   CHECK(agent.WaitAgentExit(kAgentExitTimeout) == 0);
 }
+
+TEST_CASE("the power-off rule waits for started execs, and ends waits that cannot finish") {
+  SKIP_UNLESS_POSSIBLE();
+  AgentUnderTest agent({"true"});
+  auto& client = agent.client();
+  client.CreateProcess("", "", false, false, false, false);
+  client.CreateProcess("exec", ProcessJson({"sleep", "100"}), false, false, false, false);
+  client.CreateProcess("never", ProcessJson({"true"}), false, false, false, false);
+  auto never_waiter = agent.Connect();
+  auto never = std::async(std::launch::async,
+                          [&] { return CodeOf([&] { never_waiter.WaitProcess("never"); }); });
+  client.StartProcess("exec");
+  client.StartProcess("");
+  CHECK(client.WaitProcess("").exit_status == 0);
+  // The exec still runs: the agent's work is not done.
+  CHECK_FALSE(agent.WaitAgentExit(std::chrono::milliseconds(300)));
+  client.SignalProcess("exec", SIGTERM, false);
+  CHECK(client.WaitProcess("exec").exit_status == 128 + SIGTERM);
+  // Every started process exited and was reported; "never" was only created.
+  CHECK(agent.WaitAgentExit(kAgentExitTimeout) == 100);
+  CHECK(never.get() == Code::kUnavailable);
+}

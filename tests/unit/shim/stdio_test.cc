@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -121,6 +122,7 @@ TEST_CASE("FIFO stdin of an init process: kept open across client detach until C
   auto io = ProcessIo::Open({in, "", "", false}, "c1", "default", /*keep_stdin_open=*/true);
   ProcessStdio backend = io->TakeBackendStdio();
   REQUIRE(backend.stdin_fd.valid());
+  io->ConnectStdin();
   {
     UniqueFd client = strato::OpenOrThrow(in, O_WRONLY);
     WriteAll(client.get(), "abc");
@@ -138,6 +140,7 @@ TEST_CASE("FIFO stdin of an exec process: EOF as soon as the client closes") {
   std::string in = MakeFifo(dir, "stdin");
   auto io = ProcessIo::Open({in, "", "", false}, "c1", "default", false);
   ProcessStdio backend = io->TakeBackendStdio();
+  io->ConnectStdin();
   // No writer yet: no EOF either (the pump waits for the client).
   bool eof = true;
   CHECK(ReadUntilEof(backend.stdin_fd.get(), 200ms, &eof).empty());
@@ -147,6 +150,24 @@ TEST_CASE("FIFO stdin of an exec process: EOF as soon as the client closes") {
     WriteAll(client.get(), "line\n");
   }
   CHECK(ReadUntilEof(backend.stdin_fd.get(), 5000ms, &eof) == "line\n");
+  CHECK(eof);
+}
+
+TEST_CASE("FIFO stdin is not read before ConnectStdin (the client's CloseIO hook is armed)") {
+  testing::TempBundle dir;
+  std::string in = MakeFifo(dir, "stdin");
+  auto io = ProcessIo::Open({in, "", "", false}, "c1", "default", false);
+  ProcessStdio backend = io->TakeBackendStdio();
+  // Nobody reads the FIFO yet: a client's non-blocking writer cannot even open it.
+  CHECK(::open(in.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC) == -1);
+  CHECK(errno == ENXIO);
+  io->ConnectStdin();
+  {
+    UniqueFd client = strato::OpenOrThrow(in, O_WRONLY | O_NONBLOCK);
+    WriteAll(client.get(), "late\n");
+  }
+  bool eof = false;
+  CHECK(ReadUntilEof(backend.stdin_fd.get(), 5000ms, &eof) == "late\n");
   CHECK(eof);
 }
 
