@@ -86,6 +86,7 @@ VmmProcess::~VmmProcess() {
 }
 
 std::optional<int> VmmProcess::Reap(bool block) {
+  std::lock_guard lock(mu_);
   if (exit_code_ || pid_ < 0) return exit_code_;
   int status = 0;
   pid_t r;
@@ -118,8 +119,11 @@ int VmmProcess::Wait() {
 }
 
 void VmmProcess::Kill() {
-  if (pid_ < 0 || exit_code_) return;
-  ::kill(pid_, SIGKILL);
+  {
+    std::lock_guard lock(mu_);
+    if (pid_ < 0 || exit_code_) return;
+    ::kill(pid_, SIGKILL);  // not reaped yet, so the pid cannot have been reused
+  }
   Reap(true);
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ class VmmProcess {
   std::optional<int> Reap(bool block);
 
   pid_t pid_ = -1;
+  std::mutex mu_;  // Poll/Kill may come from several threads (stdio streams dialled at once)
   std::optional<int> exit_code_;
 };
 
