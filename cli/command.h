@@ -26,5 +26,6 @@ int RunDoctor(const std::vector<std::string>& args);
 int RunInspect(const std::vector<std::string>& args);
 int RunConvert(const std::vector<std::string>& args);
 int RunVm(const std::vector<std::string>& args);
+int RunRun(const std::vector<std::string>& args);
 
 }  // namespace strato::cli

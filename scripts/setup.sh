@@ -10,3 +10,5 @@ if [[ -x packaging/kernel/build.sh ]]; then
 fi
 cmake --preset default >/dev/null
 cmake --build --preset default
+# The example image of the README's first command (busybox-static, three layers).
+bash scripts/make-example-image.sh build/example-image

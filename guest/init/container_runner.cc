@@ -15,16 +15,10 @@
 
 namespace strato::guest {
 
-int RunContainer(const GuestConfig& config, const RootfsLayout& layout,
-                 const std::string& work_dir) {
+void SetupContainer(const GuestConfig& config, const RootfsLayout& layout,
+                    const std::string& work_dir) {
   const oci::RuntimeSpec& spec = config.spec;
-  if (!spec.process) throw Error("the spec has no process to run");
   const oci::Linux* linux_spec = spec.linux ? &*spec.linux : nullptr;
-  // Everything that can be rejected without side effects first.
-  PreparedProcess prepared =
-      PrepareProcess(*spec.process, linux_spec ? linux_spec->seccomp : std::nullopt);
-
-  // Setup.
   std::string root = MountContainerRootfs(layout, work_dir);
   const std::string& hostname = config.EffectiveHostname();
   if (!hostname.empty() && ::sethostname(hostname.data(), hostname.size()) != 0) {
@@ -46,8 +40,19 @@ int RunContainer(const GuestConfig& config, const RootfsLayout& layout,
     MaskPaths(linux_spec->masked_paths);
     MakePathsReadonly(linux_spec->readonly_paths);
   }
-  MkdirAll(spec.process->cwd);  // runc creates a missing cwd too; later "/" may be read-only
+  // runc creates a missing cwd too; later "/" may be read-only.
+  if (spec.process) MkdirAll(spec.process->cwd);
   if (spec.root && spec.root->readonly) MakeRootReadonly();
+}
+
+int RunContainer(const GuestConfig& config, const RootfsLayout& layout,
+                 const std::string& work_dir) {
+  const oci::RuntimeSpec& spec = config.spec;
+  if (!spec.process) throw Error("the spec has no process to run");
+  // Everything that can be rejected without side effects first.
+  PreparedProcess prepared =
+      PrepareProcess(*spec.process, spec.linux ? spec.linux->seccomp : std::nullopt);
+  SetupContainer(config, layout, work_dir);
 
   // Process launch, then supervision.
   Supervisor supervisor;

@@ -10,6 +10,13 @@
 
 namespace strato::guest {
 
+// The setup steps alone: builds the root under `work_dir` (a private tmpfs the caller mounted),
+// sets the hostname, pivots into the root and applies the spec's mounts, devices, sysctls and
+// masked/readonly paths. Afterwards the caller runs in the container's root (the agent then
+// starts processes there). Throws strato::Error naming the step that failed.
+void SetupContainer(const GuestConfig& config, const RootfsLayout& layout,
+                    const std::string& work_dir);
+
 // Builds the root under `work_dir` (a private tmpfs the caller mounted), pivots into it, starts
 // config.spec.process and supervises it. Returns its exit status. Throws strato::Error for setup
 // failures (before the process starts).

@@ -7,6 +7,9 @@
 
 #include "common/error.h"
 #include "common/file_util.h"
+#include "guest/agent/agent_ports.h"
+#include "guest/agent/agent_server.h"
+#include "guest/agent/vsock_listener.h"
 #include "guest/config/guest_config.h"
 #include "guest/init/console_log.h"
 #include "guest/init/container_runner.h"
@@ -20,6 +23,7 @@ namespace strato::guest {
 namespace {
 
 constexpr const char* kVmStagingDir = "/strato-stage";
+constexpr useconds_t kPowerOffGraceMicros = 100'000;
 
 // PID 1 only: the kernel file systems the init itself needs (disk serials in sysfs, device
 // nodes in devtmpfs; the container gets its own /proc, /sys, /dev from the spec).
@@ -41,6 +45,24 @@ void CheckFreshNamespaces() {
         "test mode must run as PID 1 of fresh namespaces "
         "(unshare CLONE_NEWNS|CLONE_NEWPID, then fork)");
   }
+}
+
+// In the VM the host drives the container's processes through the agent (docs/guest-init.md):
+// it creates and starts the container process (id "") and any exec. Returns the container
+// process's exit status once the agent's work is done.
+int ServeAgentInVm(const GuestConfig& config) {
+  // Still single-threaded here: the mask set now is inherited by every agent thread.
+  sigset_t child_mask = agent::PrepareAgentSignals();
+  agent::AgentOptions agent_options;
+  agent_options.container_spec = &config.spec;
+  agent_options.require_same_user = false;  // vsock peers have no credentials
+  UniqueFd agent_listener = agent::ListenVsock(agent::kAgentPort);
+  UniqueFd stdio_listener = agent::ListenVsock(agent::kStdioPort);
+  LogInfo("agent listening on vsock port " + std::to_string(agent::kAgentPort));
+  agent::AgentResult result = agent::ServeAgent(
+      agent_options, child_mask, std::move(agent_listener), std::move(stdio_listener));
+  if (result.shutdown_requested) LogInfo("agent: shutdown requested by the host");
+  return result.container_exit_status.value_or(kExitLaunchFailed);
 }
 
 int Run(const InitOptions& options, const GuestConfig& config) {
@@ -71,7 +93,9 @@ int Run(const InitOptions& options, const GuestConfig& config) {
       }
     }
   }
-  return RunContainer(config, layout, work_dir);
+  if (options.test_mode) return RunContainer(config, layout, work_dir);
+  SetupContainer(config, layout, work_dir);
+  return ServeAgentInVm(config);
 }
 
 }  // namespace
@@ -90,6 +114,9 @@ int InitMain(const InitOptions& options) {
   }
   ReportExitStatus(status);
   if (!options.test_mode) {
+    // The agent's last answers are in the vsock socket buffers; the virtio-vsock driver sends
+    // them from a work queue. Give it a moment before the device goes away.
+    ::usleep(kPowerOffGraceMicros);
     ::sync();
     // Linux without ACPI prints "reboot: Power down" and halts; the VMM stops the VM with
     // reason "poweroff" (docs/vmm.md).

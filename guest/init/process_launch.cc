@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,13 +49,42 @@ void WriteOomScoreAdj(int32_t score) {
   }
 }
 
+void WireStdio(const ChildStdio& stdio) {
+  const int sources[] = {stdio.in, stdio.out, stdio.err};
+  for (int target = STDIN_FILENO; target <= STDERR_FILENO; ++target) {
+    int source = sources[target];
+    if (source < 0) continue;
+    if (source == target) {
+      // dup2 onto itself keeps close-on-exec: clear it instead.
+      if (::fcntl(target, F_SETFD, 0) != 0) ThrowErrno("fcntl stdio fd " + std::to_string(target));
+    } else if (::dup2(source, target) < 0) {
+      ThrowErrno("dup2 stdio fd " + std::to_string(target));
+    }
+  }
+  if (stdio.controlling_terminal && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) {
+    ThrowErrno("TIOCSCTTY");
+  }
+}
+
+// Caught signals go back to their default action (ignored ones stay ignored, as across execve).
+void ResetSignalHandlers() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) != 0) continue;  // not a valid signal number
+    if (current.sa_handler == SIG_DFL || current.sa_handler == SIG_IGN) continue;
+    ::signal(sig, SIG_DFL);
+  }
+}
+
 // Everything between fork and execve, in runc's order (libcontainer/init_linux.go
 // finalizeNamespace and standard_init_linux.go).
-[[noreturn]] void RunChild(const PreparedProcess& prep, const sigset_t& mask) {
+[[noreturn]] void RunChild(const PreparedProcess& prep, const sigset_t& mask,
+                           const ChildStdio& stdio) {
   const oci::Process& p = *prep.process;
   try {
     if (::sigprocmask(SIG_SETMASK, &mask, nullptr) != 0) ThrowErrno("sigprocmask");
     if (::setsid() < 0) ThrowErrno("setsid");
+    WireStdio(stdio);
     ApplyRlimits(prep.rlimits);
     // Lowering the score needs CAP_SYS_RESOURCE: before any capability is dropped.
     if (p.oom_score_adj) WriteOomScoreAdj(*p.oom_score_adj);
@@ -111,10 +141,23 @@ PreparedProcess PrepareProcess(const oci::Process& process,
   return prep;
 }
 
-pid_t LaunchProcess(const PreparedProcess& prepared, const sigset_t& child_signal_mask) {
+pid_t LaunchProcess(const PreparedProcess& prepared, const sigset_t& child_signal_mask,
+                    const ChildStdio& stdio) {
+  // Every signal is blocked across fork, as posix_spawn does: a signal sent to the new pid
+  // before execve (the host may signal right after StartProcess) must not run one of the
+  // parent's handlers in the child. The child resets them, then RunChild restores its mask.
+  sigset_t all;
+  sigset_t saved;
+  sigfillset(&all);
+  if (::pthread_sigmask(SIG_SETMASK, &all, &saved) != 0) ThrowErrno("pthread_sigmask");
   pid_t pid = ::fork();
-  if (pid < 0) ThrowErrno("fork the container process");
-  if (pid == 0) RunChild(prepared, child_signal_mask);
+  if (pid == 0) {
+    ResetSignalHandlers();
+    RunChild(prepared, child_signal_mask, stdio);
+  }
+  int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (pid < 0) ThrowErrno("fork the container process", fork_errno);
   return pid;
 }
 

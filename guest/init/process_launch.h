@@ -33,8 +33,21 @@ struct PreparedProcess {
 PreparedProcess PrepareProcess(const oci::Process& process,
                                const std::optional<oci::Seccomp>& seccomp);
 
-// fork(); the child restores `child_signal_mask`, applies the spec and execs (never returns);
-// the parent gets the pid. Messages from the child go to its stderr, as runc's do.
-pid_t LaunchProcess(const PreparedProcess& prepared, const sigset_t& child_signal_mask);
+// Where the child's standard fds come from (the agent's pipes or a pty slave). Each fd >= 0 is
+// dup2'ed onto 0/1/2 in the child right after setsid; -1 keeps the parent's. The parent's own
+// fds must be close-on-exec (the agent opens everything with O_CLOEXEC).
+struct ChildStdio {
+  int in = -1;
+  int out = -1;
+  int err = -1;
+  // `in` is a pty slave: it becomes the new session's controlling terminal (TIOCSCTTY).
+  bool controlling_terminal = false;
+};
+
+// fork(); the child restores `child_signal_mask`, wires `stdio`, applies the spec and execs
+// (never returns); the parent gets the pid. Messages from the child go to its stderr, as runc's
+// do.
+pid_t LaunchProcess(const PreparedProcess& prepared, const sigset_t& child_signal_mask,
+                    const ChildStdio& stdio = {});
 
 }  // namespace strato::guest

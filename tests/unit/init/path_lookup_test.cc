@@ -37,7 +37,7 @@ TEST_CASE("first executable in PATH order wins") {
   CHECK(fs.probed == std::vector<std::string>{"/a/sh", "/b/sh"});
 }
 
-TEST_CASE("a non-executable match is skipped; only non-executable matches give 126") {
+TEST_CASE("a non-executable match is skipped, only non-executable matches give 126") {
   FakeFs fs;
   fs.files = {{"/a/tool", FileProbe::kNotExecutable}, {"/b/tool", FileProbe::kExecutable}};
   CHECK(ResolveExecutable("tool", "/a:/b", fs.Probe()).path == "/b/tool");
@@ -54,7 +54,7 @@ TEST_CASE("nothing found gives 127") {
   CHECK(ResolveExecutable("", "/a", fs.Probe()).exit_code == 127);
 }
 
-TEST_CASE("names with a slash are not searched; empty PATH entries mean the cwd") {
+TEST_CASE("names with a slash are not searched, empty PATH entries mean the cwd") {
   FakeFs fs;
   CHECK(ResolveExecutable("/bin/x", "/a", fs.Probe()).path == "/bin/x");
   CHECK(ResolveExecutable("./x", "/a", fs.Probe()).path == "./x");

@@ -38,7 +38,7 @@ TEST_CASE("capability plan: masks per set and the bounding drops") {
   CHECK(std::count(plan.bounding_drops.begin(), plan.bounding_drops.end(), kCapKill) == 0);
 }
 
-TEST_CASE("capability plan: empty sets drop everything; the highest capability is kept") {
+TEST_CASE("capability plan: empty sets drop everything, the highest capability is kept") {
   CapabilityPlan none = PlanCapabilities(oci::Capabilities{});
   CHECK(none.bounding == 0);
   CHECK(none.bounding_drops.size() == kLastKnownCapability + 1);

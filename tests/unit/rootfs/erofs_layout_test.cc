@@ -96,7 +96,7 @@ TEST_CASE("erofs: inline tail only when the record fits one block") {
   CHECK_FALSE(TailCanBeInline(4000, 100));
 }
 
-TEST_CASE("erofs: same input gives the same bytes; UUID follows the digest") {
+TEST_CASE("erofs: same input gives the same bytes, UUID follows the digest") {
   std::string tar = TarBuilder()
                         .Dir("etc")
                         .File("etc/a", std::string(5000, 'a'))

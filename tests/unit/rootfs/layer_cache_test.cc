@@ -72,7 +72,7 @@ TEST_CASE("layer cache: stale temporaries are never served and get cleaned") {
   CHECK_FALSE(fs::exists(stale));
 }
 
-TEST_CASE("layer cache: EROFS input is passed through; bad digests are rejected") {
+TEST_CASE("layer cache: EROFS input is passed through, bad digests are rejected") {
   TempDir tmp;
   std::string tar_path = tmp.path + "/layer.tar";
   WriteFile(tar_path, TarBuilder().File("a", "x").Finish());

@@ -67,7 +67,7 @@ TEST_CASE("tar: ustar prefix field extends the name") {
   CHECK(entries[0].entry.path == "some/long/prefix/file");
 }
 
-TEST_CASE("tar: '\\0' and '7' typeflags are regular files; devices and fifos") {
+TEST_CASE("tar: NUL and '7' typeflags are regular files, devices and fifos") {
   TarItem a;
   a.name = "old";
   a.type = '\0';

@@ -48,7 +48,7 @@ TEST_CASE("overlay rootfs: userxattr and escaped colons") {
   CHECK(plan == std::vector<RootfsLayerSource>{Dir("/c", true), Dir("/a:b", true)});
 }
 
-TEST_CASE("erofs and bind rootfs mounts; no mounts uses root.path") {
+TEST_CASE("erofs and bind rootfs mounts, no mounts uses root.path") {
   auto plan = PlanRootfsLayers(
       {{"erofs", "/img/l0.erofs", "", {"ro"}}, {"erofs", "/img/l1.erofs", "", {"ro"}}}, "/bundle",
       "rootfs");
@@ -84,7 +84,7 @@ TEST_CASE("rootfs mounts strato cannot attach are refused by name") {
                     "not an absolute path");
 }
 
-TEST_CASE("rootfs layers are converted once through the layer cache; EROFS images pass through") {
+TEST_CASE("rootfs layers are converted once through the layer cache, EROFS images pass through") {
   strato::shim::testing::TempBundle work;
   fs::create_directories(work.file("lower1/bin"));
   std::ofstream(work.file("lower1/bin/hello")) << "hello\n";

@@ -17,7 +17,6 @@
 
 #include "common/file_util.h"
 #include "proto/containerd/shim_task.pb.h"
-#include "shim/backend/unavailable_sandbox.h"
 #include "shim/manager/socket_address.h"
 #include "tests/unit/shim/test_bundle.h"
 #include "ttrpc/client.h"
@@ -162,7 +161,7 @@ TEST_CASE("start prints the address, the daemon serves the Task API, Shutdown en
     CHECK(connected.shim_pid() > 0);
     CHECK(connected.version() == "strato 0.1.0");
 
-    // No VM backend yet: Create fails cleanly with a message containerd shows the user.
+    // A bundle without a rootfs: Create fails cleanly with a message containerd shows the user.
     containerd::task::v2::CreateTaskRequest create;
     create.set_id("c1");
     create.set_bundle(bundle.path());
@@ -171,8 +170,8 @@ TEST_CASE("start prints the address, the daemon serves the Task API, Shutdown en
       client->Call(kTask, "Create", create, &created, 5000ms);
       FAIL("Create succeeded");
     } catch (const RpcError& e) {
-      CHECK(e.code() == Code::kUnavailable);
-      CHECK(std::string(e.what()) == kNoBackendMessage);
+      CHECK(std::string(e.what()) == "converting rootfs layer " + bundle.path() + "/rootfs: stat " +
+                                         bundle.path() + "/rootfs: No such file or directory");
     }
     containerd::task::v2::StateRequest state;
     state.set_id("c1");

@@ -164,7 +164,7 @@ TEST_CASE("VmSandbox Create boots the VM with the rootfs as a layer and records 
   CHECK_FALSE(fs::exists(f.bundle.file(strato::shim::kVmStateRecordFile)));
 }
 
-TEST_CASE("VmSandbox pumps stdin to the guest and output back; Wait returns the exit") {
+TEST_CASE("VmSandbox pumps stdin to the guest and output back, Wait returns the exit") {
   Fixture f;
   GuestBehavior echo;
   echo.echo_stdin = true;

@@ -184,7 +184,7 @@ TEST_CASE("virtio-blk: reads return the file's bytes, interrupt status and ACK")
   CHECK_FALSE(d.t->broken());
 }
 
-TEST_CASE("virtio-blk: writes reach the file; a read-only disk answers IOERR and is unchanged") {
+TEST_CASE("virtio-blk: writes reach the file, a read-only disk answers IOERR and is unchanged") {
   TempDisk disk(4, 0x10);
   {
     Driver d(disk.path, false);
@@ -221,7 +221,7 @@ TEST_CASE("virtio-blk: GET_ID returns the serial, NUL-padded to 20 bytes") {
   CHECK(d.LastUsedLength() == 21u);
 }
 
-TEST_CASE("virtio-blk: a hostile chain marks the device DEVICE_NEEDS_RESET; reset recovers") {
+TEST_CASE("virtio-blk: a hostile chain marks the device DEVICE_NEEDS_RESET, reset recovers") {
   TempDisk disk(2, 7);
   Driver d(disk.path, true);
   REQUIRE(d.Init() == 0xfu);

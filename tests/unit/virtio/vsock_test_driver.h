@@ -55,6 +55,14 @@ class Driver {
     dev = std::make_shared<VirtioVsock>(memory, socket_path);
     t = std::make_unique<VirtioMmioTransport>(
         memory, dev, [this] { ++interrupts; }, nullptr);
+    Init(rx_buffers);
+  }
+
+  // 3.1.1 driver initialization (a reset first), fresh rings, `rx_buffers` rx buffers posted.
+  void Init(uint16_t rx_buffers = 32) {
+    std::memset(memory.HostRange(kRings[0], 0xc000), 0, 0xc000);
+    for (uint16_t& i : avail_idx_) i = 0;
+    last_used_ = 0;
     W(virtio_mmio::kStatus, 0);
     W(virtio_mmio::kStatus, 1);
     W(virtio_mmio::kStatus, 3);
@@ -217,12 +225,14 @@ inline void WriteAll(int fd, const std::string& data) {
   }
 }
 
-// Whatever is readable within `timeout_ms` (up to `max` bytes); "<EOF>" appended at end of stream.
+// What arrives within `timeout_ms` (up to `max` bytes; once data came, until a 20 ms pause);
+// "<EOF>" appended at end of stream, "<ERR>" on an error (ECONNRESET).
 inline std::string ReadAvailable(int fd, int timeout_ms = 200, size_t max = 1 << 20) {
+  constexpr int kPauseMs = 20;
   std::string out;
   char buf[65536];
   pollfd p{fd, POLLIN, 0};
-  while (out.size() < max && ::poll(&p, 1, timeout_ms) > 0) {
+  while (out.size() < max && ::poll(&p, 1, out.empty() ? timeout_ms : kPauseMs) > 0) {
     const ssize_t n = ::recv(fd, buf, std::min(sizeof buf, max - out.size()), MSG_DONTWAIT);
     if (n == 0) return out + "<EOF>";
     if (n < 0) {

@@ -7,7 +7,7 @@
 
 using namespace strato::vmm;
 
-TEST_CASE("quirks: auto enables them only on nested/software KVM; on/off force") {
+TEST_CASE("quirks: auto enables them only on nested/software KVM, on/off force") {
   CHECK(ResolveQuirks(QuirkMode::kAuto, KvmFlavor::kNestedOrSoftware).inject_breakpoint);
   CHECK(ResolveQuirks(QuirkMode::kAuto, KvmFlavor::kNestedOrSoftware).guest_cmdline);
   CHECK_FALSE(ResolveQuirks(QuirkMode::kAuto, KvmFlavor::kHardwareAssisted).any());

@@ -1,5 +1,6 @@
 #include "vmm/devices/vsock/connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -122,10 +123,21 @@ void Connection::Flush() {
     const uint32_t guest_view_free = kHostBufAlloc - (tx_cnt_ - last_sent_fwd_cnt_);
     if (guest_view_free < kCreditUpdateThreshold) credit_update_pending_ = true;
   }
-  if (ring_len_ == 0 && guest_shut_send_ && !wrote_shut_wr_ && stream_.valid()) {
-    ::shutdown(stream_.get(), SHUT_WR);
+  if (ring_len_ == 0 && guest_shut_send_ && stream_.valid()) {
+    if (!wrote_shut_wr_) ::shutdown(stream_.get(), SHUT_WR);
     wrote_shut_wr_ = true;
     if (guest_shut_receive_) Reset(true);  // the guest closed: RST completes its close
+  }
+}
+
+void Connection::DrainBeforeExit(std::chrono::steady_clock::time_point deadline) {
+  while (ring_len_ > 0 && stream_.valid()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd p{stream_.get(), POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    Flush();
   }
 }
 

@@ -21,6 +21,7 @@
 
 #include <sys/epoll.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -64,6 +65,10 @@ class Connection {
   void OnSocketEvents(uint32_t events);
   // Resets the connection: the socket is closed, OP_RST goes to the guest if `tell_guest`.
   void Reset(bool tell_guest);
+
+  // The VMM is exiting: writes what the guest sent and the socket has not taken yet, waiting for
+  // the socket until `deadline` (output written just before a guest powers off is not lost).
+  void DrainBeforeExit(std::chrono::steady_clock::time_point deadline);
 
   // Writes the next packet for the guest into `rx`; returns its used length, 0 if none is ready.
   uint32_t FillRx(const RxBuffer& rx);

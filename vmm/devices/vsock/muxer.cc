@@ -79,6 +79,8 @@ Muxer::Muxer(std::string socket_path, uint64_t guest_cid)
 
 Muxer::~Muxer() {
   ::unlink(path_.c_str());
+  const auto deadline = std::chrono::steady_clock::now() + kExitDrainTimeout;
+  for (auto& [key, e] : connections_) e.conn->DrainBeforeExit(deadline);
 }
 
 const Connection* Muxer::FindConnection(uint32_t host_port, uint32_t guest_port) const {
@@ -309,13 +311,25 @@ uint32_t Muxer::FillRx(const RxBuffer& rx) {
 }
 
 void Muxer::Reset() {
-  for (auto& [key, e] : connections_) {
-    if (e.registered_fd >= 0) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, e.registered_fd, nullptr);
-  }
-  connections_.clear();
-  fd_to_connection_.clear();
   rx_queue_.clear();
   pending_resets_.clear();
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    Entry& e = it->second;
+    e.in_rx_queue = false;
+    // A host client whose OP_REQUEST was not sent yet loses nothing: it waits for the new driver
+    // (Linux resets the device when its driver probes, often while clients already wait).
+    if (e.conn->state() == Connection::State::kRequestPending) {
+      e.in_rx_queue = true;
+      rx_queue_.push_back(it->first);
+      ++it;
+      continue;
+    }
+    if (e.registered_fd >= 0) {
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, e.registered_fd, nullptr);
+      fd_to_connection_.erase(e.registered_fd);
+    }
+    it = connections_.erase(it);
+  }
 }
 
 }  // namespace strato::vmm::vsock

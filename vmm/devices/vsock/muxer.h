@@ -18,6 +18,7 @@
 // event loop watches in turn; HandleSocketEvents() then does the work. The class is used under
 // the virtio transport's lock (single-threaded).
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -36,6 +37,8 @@ inline constexpr size_t kMaxConnections = 256;
 inline constexpr size_t kMaxPendingResets = 256;
 inline constexpr size_t kMaxConnectLine = 32;          // "CONNECT 4294967295\n" is 19 bytes
 inline constexpr uint32_t kFirstLocalPort = 1u << 30;  // host ports given to host-initiated links
+// At exit, guest data still waiting for slow host readers gets this long in total.
+inline constexpr std::chrono::milliseconds kExitDrainTimeout{2000};
 
 // "CONNECT <port>" (without the newline) -> port; nullopt for anything else.
 std::optional<uint32_t> ParseConnectLine(const std::string& line);
@@ -44,7 +47,9 @@ class Muxer {
  public:
   // Listens on `socket_path` (a stale socket file there is removed first); throws strato::Error.
   Muxer(std::string socket_path, uint64_t guest_cid);
-  ~Muxer();  // closes everything and removes the socket file
+  // Writes guest data the host sockets have not taken yet (kExitDrainTimeout at most), closes
+  // everything and removes the socket file.
+  ~Muxer();
   Muxer(const Muxer&) = delete;
   Muxer& operator=(const Muxer&) = delete;
 
@@ -56,7 +61,8 @@ class Muxer {
   bool HasRxWork() const { return !pending_resets_.empty() || !rx_queue_.empty(); }
   // Writes the next packet for the guest into `rx`; its used length, or 0 if none is ready.
   uint32_t FillRx(const RxBuffer& rx);
-  // The driver reset the device: every connection is closed (the guest forgot them all).
+  // The driver reset the device: every connection the guest knew of is closed (it forgot them);
+  // host clients still waiting for their OP_REQUEST to go out keep waiting.
   void Reset();
 
   size_t connection_count() const { return connections_.size(); }
