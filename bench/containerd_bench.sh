@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `ctr run --rm` of the containerd test image with strato (io.containerd.strato.v2) against runc
+# `ctr run --rm` of the example image (scripts/make-example-image.sh) with strato (io.containerd.strato.v2) against runc
 # (io.containerd.runc.v2): same image, same command, runs alternating so both see the same
 # machine load; prints each run's wall time, the medians and their ratio, then the resident
 # memory of each runtime's shim serving one long-running container.
@@ -18,7 +18,7 @@ shim_dir="$build/shim"
   echo "containerd_bench.sh: build the shim first (cmake --build --preset default)" >&2
   exit 1
 }
-image=docker.io/library/strato-test:1
+image=docker.io/library/strato-example:latest
 command=(/bin/sh -c 'echo hi')
 
 dir=$(mktemp -d /tmp/strato-bench-XXXXXX)
@@ -51,8 +51,9 @@ PATH="$shim_dir:$PATH" STRATO_SHIM_SOCKET_DIR="$dir/s" STRATO_SHIM_STATE_ROOT="$
   STRATO_LAYER_CACHE="$dir/layers" containerd --config "$dir/config.toml" >"$dir/containerd.log" 2>&1 &
 ctrd_pid=$!
 for _ in $(seq 50); do ctr_ version >/dev/null 2>&1 && break; sleep 0.2; done
-bash tests/integration/shim/make_test_image.sh "$dir/image.tar" "$image" >/dev/null
-ctr_ image import "$dir/image.tar" >/dev/null
+bash scripts/make-example-image.sh "$dir/image" >/dev/null
+tar -C "$dir/image" -cf "$dir/image.tar" .
+ctr_ image import --base-name "${image%:*}" "$dir/image.tar" >/dev/null
 
 # One run: prints the wall time in seconds; fails loudly on a wrong output.
 run_once() {

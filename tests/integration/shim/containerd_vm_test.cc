@@ -1,5 +1,5 @@
 // containerd end to end with the VM backend: a private containerd (private_containerd.h) runs
-// the offline multi-layer test image (make_test_image.sh) with `--runtime
+// the offline three-layer example image (scripts/make-example-image.sh) with `--runtime
 // io.containerd.strato.v2`, and every container is a real microVM. A guest boot costs ~30 s on
 // the development machines, so scenarios share VMs: seven boots in all.
 //   1. `ctr run --rm` with piped stdin: output (stdout and stderr), the overlay of three layers
@@ -30,7 +30,8 @@ using namespace strato::shim::testing;
 namespace {
 
 constexpr const char* kRuntime = "io.containerd.strato.v2";
-constexpr const char* kImage = "docker.io/library/strato-test:1";
+constexpr const char* kImageBaseName = "docker.io/library/strato-example";
+constexpr const char* kImage = "docker.io/library/strato-example:latest";
 // Generous: one boot is ~30 s here, and two tests may share the machine with other VMs.
 constexpr auto kVmCommandTimeout = 240s;
 
@@ -60,11 +61,16 @@ struct Setup {
   PrivateContainerd containerd;
   Setup() {
     REQUIRE(containerd.ready());
+    // The example image as an OCI layout directory, then as the archive `ctr image import`
+    // takes; its index names the manifest "latest".
+    const std::string layout = containerd.dir() + "/image";
     const std::string archive = containerd.dir() + "/image.tar";
-    auto [mk, mk_out] = Run({"bash", STRATO_TEST_IMAGE_SCRIPT, archive}, containerd.dir());
+    auto [mk, mk_out] = Run({"bash", STRATO_EXAMPLE_IMAGE_SCRIPT, layout}, containerd.dir());
     INFO(mk_out);
     REQUIRE(mk == 0);
-    auto [imp, imp_out] = containerd.Ctr({"image", "import", archive});
+    REQUIRE(Run({"tar", "-C", layout, "-cf", archive, "."}, containerd.dir()).first == 0);
+    auto [imp, imp_out] =
+        containerd.Ctr({"image", "import", "--base-name", kImageBaseName, archive});
     INFO(imp_out);
     REQUIRE(imp == 0);
   }
@@ -127,14 +133,14 @@ TEST_CASE("ctr run --rm in a strato VM: output, stdin, layers, exit code, events
 
   auto [code, output] = s.containerd.Ctr(
       {"run", "--rm", "--runtime", kRuntime, kImage, "t1", "/bin/sh", "-c",
-       "cat; cat /etc/greeting /etc/strato-release; test -e /etc/doomed || echo whiteout-ok; "
+       "cat; cat /etc/motd /etc/strato-release; test -e /etc/obsolete.conf || echo whiteout-ok; "
        "echo to-stderr >&2; exit 7"},
       kVmCommandTimeout, std::string("piped line 1\npiped line 2\n"));
   INFO("ctr output: " << output << "\ncontainerd log tail: " << s.containerd.LogTail());
   CHECK(code == 7);
   CHECK(output ==
-        "piped line 1\npiped line 2\nhello from the top layer\nlayer one\nwhiteout-ok\n"
-        "to-stderr\n");
+        "piped line 1\npiped line 2\nWelcome to the strato example image.\n"
+        "strato example image, layer 2\nwhiteout-ok\nto-stderr\n");
 
   // containerd published our events in order; the exit carries the status.
   CHECK(WaitUntil([&] { return TopicsFor(strato::ReadFile(events_log), "t1").size() >= 4; }, 10s));
@@ -191,10 +197,10 @@ TEST_CASE("a long-running strato container: exec, ps, metrics, containerd restar
   REQUIRE(s.containerd.ready());
   CHECK(s.TaskStatus("t2") == "RUNNING");
   auto [rcode, rout] =
-      s.containerd.Ctr({"task", "exec", "--exec-id", "e2", "t2", "/bin/cat", "/etc/greeting"}, 60s);
+      s.containerd.Ctr({"task", "exec", "--exec-id", "e2", "t2", "/bin/cat", "/etc/motd"}, 60s);
   INFO("exec after restart: " << rout);
   CHECK(rcode == 0);
-  CHECK(rout == "hello from the top layer\n");
+  CHECK(rout == "Welcome to the strato example image.\n");
 
   auto [kcode, kout] = s.containerd.Ctr({"task", "kill", "-s", "SIGKILL", "t2"});
   INFO("kill: " << kout);
@@ -221,7 +227,7 @@ TEST_CASE("ctr run -t in a strato VM: the process gets a terminal of the pty's s
   // size.
   const std::string command = "stty rows 33 cols 101; ctr --address " + s.containerd.socket() +
                               " run -t --rm --runtime " + kRuntime + " " + kImage +
-                              " t3 /bin/sh -c 'tty; stty size; exit 5'";
+                              " t3 /bin/sh -c 'busybox tty; busybox stty size; exit 5'";
   auto [code, out] =
       Run({"script", "-qefc", command, "/dev/null"}, s.containerd.dir(), kVmCommandTimeout);
   INFO("script output: " << out << "\ncontainerd log tail: " << s.containerd.LogTail());
