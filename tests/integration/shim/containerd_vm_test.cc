@@ -32,8 +32,10 @@ namespace {
 constexpr const char* kRuntime = "io.containerd.strato.v2";
 constexpr const char* kImageBaseName = "docker.io/library/strato-example";
 constexpr const char* kImage = "docker.io/library/strato-example:latest";
-// Generous: one boot is ~30 s here, and two tests may share the machine with other VMs.
-constexpr auto kVmCommandTimeout = 240s;
+// Longer than the shim's own boot timeout (VmSandboxOptions::boot_timeout, 300 s), so a boot
+// that fails reports the shim's error with the console tail instead of a killed ctr. A boot is
+// ~30-60 s here at light load, several times that when other VMs share the two cores.
+constexpr auto kVmCommandTimeout = 420s;
 
 bool KernelPresent() {
   if (const char* k = std::getenv(strato::paths::kKernelEnv); k && *k) return fs::exists(k);
