@@ -96,13 +96,16 @@ std::optional<UniqueFd> TryDialVsock(const std::string& socket_path, uint32_t po
 
 UniqueFd DialVsock(const std::string& socket_path, uint32_t port, Deadline deadline,
                    const std::function<void()>& check_alive,
-                   std::chrono::milliseconds retry_interval) {
+                   std::chrono::milliseconds retry_interval,
+                   std::chrono::milliseconds reply_timeout) {
   auto start = std::chrono::steady_clock::now();
   std::chrono::milliseconds pause = retry_interval;
   const std::chrono::milliseconds max_pause = std::max(retry_interval, kMaxDialRetryInterval);
   while (true) {
     if (check_alive) check_alive();
-    if (auto fd = TryDialVsock(socket_path, port, deadline)) return std::move(*fd);
+    const Deadline attempt_deadline =
+        std::min(deadline, std::chrono::steady_clock::now() + reply_timeout);
+    if (auto fd = TryDialVsock(socket_path, port, attempt_deadline)) return std::move(*fd);
     if (std::chrono::steady_clock::now() + pause >= deadline) {
       auto waited = std::chrono::duration_cast<std::chrono::seconds>(
           std::chrono::steady_clock::now() - start);

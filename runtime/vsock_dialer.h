@@ -24,6 +24,11 @@ inline constexpr size_t kMaxConnectReplyBytes = 32;
 // RST), which nested KVM emulates slowly, so a booting guest is not polled at full rate.
 inline constexpr std::chrono::milliseconds kDialRetryInterval{10};
 inline constexpr std::chrono::milliseconds kMaxDialRetryInterval{100};
+// How long one attempt waits for the reply to CONNECT before it closes and tries again. A guest
+// answers within milliseconds once its driver runs; a REQUEST sent around the driver's probe
+// (device reset) has been seen to stay unanswered under heavy host load, and a new connection
+// gets through where waiting on the old one never would.
+inline constexpr std::chrono::milliseconds kConnectReplyTimeout{3000};
 
 // One attempt. nullopt when the port is not reachable yet (socket file missing, connection
 // refused, EOF before the reply) or no reply came before `deadline`; throws strato::Error for a
@@ -35,9 +40,11 @@ std::optional<UniqueFd> TryDialVsock(const std::string& socket_path, uint32_t po
 // pausing `retry_interval`, doubled after each refusal up to kMaxDialRetryInterval (or
 // `retry_interval` when that is larger).
 // `check_alive` runs before every attempt and throws to give up early (e.g. the VMM exited).
+// Each attempt waits at most `reply_timeout` for the reply.
 UniqueFd DialVsock(const std::string& socket_path, uint32_t port, Deadline deadline,
                    const std::function<void()>& check_alive = {},
-                   std::chrono::milliseconds retry_interval = kDialRetryInterval);
+                   std::chrono::milliseconds retry_interval = kDialRetryInterval,
+                   std::chrono::milliseconds reply_timeout = kConnectReplyTimeout);
 
 // Parses "OK <n>" (without the newline); nullopt for anything else.
 std::optional<uint32_t> ParseConnectReply(const std::string& line);

@@ -54,7 +54,8 @@ class FakeVmmSocket {
       while (::read(client.get(), &c, 1) == 1 && c != '\n') line += c;
       last_request_ = line;
       std::string reply = respond_(index, line);
-      if (!reply.empty()) (void)!::write(client.get(), reply.data(), reply.size());
+      // MSG_NOSIGNAL: a dialer may have given up on this connection already.
+      if (!reply.empty()) (void)!::send(client.get(), reply.data(), reply.size(), MSG_NOSIGNAL);
     }
   }
 
@@ -96,6 +97,23 @@ TEST_CASE("the dialer retries while nothing listens then keeps the stream bytes 
   CHECK(vmm.connections() == 4);
   CHECK(vmm.last_request() == "CONNECT 1024");
   CHECK(ReadAll(fd.get()) == "stream-bytes");
+}
+
+TEST_CASE("an attempt left unanswered is closed and the dialer connects again") {
+  TempDir dir;
+  std::string path = dir / "vsock.sock";
+  // The first connection gets no reply for longer than the attempt's reply timeout (then the fake
+  // closes it); later ones are answered (those the dialer gave up on meanwhile see a dead peer).
+  FakeVmmSocket vmm(path, [](int index, const std::string&) -> std::string {
+    if (index == 0) {
+      std::this_thread::sleep_for(300ms);
+      return "";
+    }
+    return "OK 1073741826\nafter-retry";
+  });
+  UniqueFd fd = DialVsock(path, 1024, std::chrono::steady_clock::now() + 10s, {}, 1ms, 50ms);
+  CHECK(vmm.connections() >= 2);
+  CHECK(ReadAll(fd.get()) == "after-retry");
 }
 
 TEST_CASE("the dialer waits for the socket file to appear") {
