@@ -86,19 +86,37 @@ VmmProcess::~VmmProcess() {
 }
 
 std::optional<int> VmmProcess::Reap(bool block) {
-  std::lock_guard lock(mu_);
-  if (exit_code_ || pid_ < 0) return exit_code_;
-  int status = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid_, &status, block ? 0 : WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  if (r == pid_) {
-    exit_code_ = ExitCodeOf(status);
-  } else if (r < 0) {
-    ThrowErrno("waitpid strato-vmm " + std::to_string(pid_));
+  while (true) {
+    if (block) {
+      // Wait for the exit without reaping and without the lock: a Wait() that blocks for the VM's
+      // whole life (the shim's VMM watcher) must not hold up Poll() or Kill() on other threads.
+      // Unreaped, the pid cannot be reused, so reaping below under the lock stays exact.
+      pid_t pid;
+      {
+        std::lock_guard lock(mu_);
+        if (exit_code_ || pid_ < 0) return exit_code_;
+        pid = pid_;
+      }
+      siginfo_t info{};
+      while (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) != 0 &&
+             errno == EINTR) {
+      }
+      // Any other failure (ECHILD: another thread reaped it) is sorted out under the lock.
+    }
+    std::lock_guard lock(mu_);
+    if (exit_code_ || pid_ < 0) return exit_code_;
+    int status = 0;
+    pid_t r;
+    do {
+      r = ::waitpid(pid_, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_) {
+      exit_code_ = ExitCodeOf(status);
+    } else if (r < 0) {
+      ThrowErrno("waitpid strato-vmm " + std::to_string(pid_));
+    }
+    if (exit_code_ || !block) return exit_code_;
   }
-  return exit_code_;
 }
 
 std::optional<int> VmmProcess::Poll() {

@@ -2,9 +2,13 @@
 // pid file, its own process group, SIGKILL; LogTail.
 #include "runtime/vmm_process.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <future>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file_util.h"
@@ -35,6 +39,23 @@ TEST_CASE("the process runs in its own process group and dies by Kill") {
   CHECK(process.Poll() == 128 + 9);
   process.Kill();  // idempotent
   CHECK(process.Wait() == 137);
+}
+
+TEST_CASE("a thread blocked in Wait does not hold up Poll and Kill on other threads") {
+  TempDir dir;
+  VmmProcess process("/bin/sleep", {"100"}, dir / "log", dir / "pid");
+  std::atomic<int> waited{-1};
+  std::thread watcher([&] { waited = process.Wait(); });  // the shim's VMM watcher does this
+  std::this_thread::sleep_for(50ms);                      // let it block in the wait
+  auto poll = std::async(std::launch::async, [&] { return process.Poll(); });
+  const bool answered = poll.wait_for(5s) == std::future_status::ready;  // it deadlocked before
+  if (!answered) ::kill(process.pid(), SIGKILL);  // unblock everything so the test fails, not hangs
+  REQUIRE(answered);
+  CHECK_FALSE(poll.get().has_value());
+  process.Kill();
+  watcher.join();
+  CHECK(waited == 137);
+  CHECK(process.Poll() == 137);
 }
 
 TEST_CASE("a missing binary is an error naming it") {
