@@ -2,6 +2,9 @@
 
 #include <signal.h>
 
+#include <string>
+
+#include "common/error.h"
 #include "runtime/agent_client.h"
 #include "runtime/container_vm.h"
 
@@ -55,6 +58,11 @@ class ContainerVmGuest : public GuestVm {
   UniqueFd OpenStream(const std::string& id, GuestStream stream) override {
     return vm_->OpenStream(id, ToRuntime(stream));
   }
+  // SIGSTOP/SIGCONT on the VMM process: the guest stops as a whole (vCPUs, virtqueues, vsock),
+  // as a frozen cgroup stops a runc container. Guest time jumps forward on resume.
+  void PauseVm() override { SignalVmm(SIGSTOP, "pause"); }
+  void ResumeVm() override { SignalVmm(SIGCONT, "resume"); }
+
   int vmm_pid() const override { return vm_->vmm_pid(); }
   int WaitVmmExit() override { return vm_->WaitVmmExit(); }
   // Only the signal: the VMM is reaped by the thread blocked in WaitVmmExit (ContainerVm's own
@@ -62,6 +70,13 @@ class ContainerVmGuest : public GuestVm {
   void KillVmm() override { ::kill(vm_->vmm_pid(), SIGKILL); }
 
  private:
+  void SignalVmm(int signal, const char* what) {
+    if (::kill(vm_->vmm_pid(), signal) != 0) {
+      ThrowErrno(std::string(what) + " the VM: signal strato-vmm pid " +
+                 std::to_string(vm_->vmm_pid()));
+    }
+  }
+
   std::unique_ptr<runtime::ContainerVm> vm_;
 };
 

@@ -41,6 +41,11 @@ class GuestVm {
   // A bound stdio stream of a created process (between CreateProcess and StartProcess).
   virtual UniqueFd OpenStream(const std::string& id, GuestStream stream) = 0;
 
+  // Freezes the whole VM (every vCPU and device thread of the VMM process stops) until
+  // ResumeVm(). Throws strato::Error when the VMM cannot be signalled.
+  virtual void PauseVm() = 0;
+  virtual void ResumeVm() = 0;
+
   virtual int vmm_pid() const = 0;
   // Blocks until the VMM exits; its exit code. Called once, from one thread.
   virtual int WaitVmmExit() = 0;

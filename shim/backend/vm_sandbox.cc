@@ -318,19 +318,13 @@ void VmSandbox::Delete(const std::string& container_id, const std::string& exec_
 }
 
 void VmSandbox::Pause(const std::string& container_id) {
-  {
-    std::lock_guard lock(mu_);
-    Vm(container_id);
-  }
-  throw ttrpc::NotImplemented("pausing a strato container: the VMM has no vCPU pause control yet");
+  std::lock_guard lock(mu_);
+  Vm(container_id).PauseVm();
 }
 
 void VmSandbox::Resume(const std::string& container_id) {
-  {
-    std::lock_guard lock(mu_);
-    Vm(container_id);
-  }
-  throw ttrpc::NotImplemented("resuming a strato container: the VMM has no vCPU pause control yet");
+  std::lock_guard lock(mu_);
+  Vm(container_id).ResumeVm();
 }
 
 void VmSandbox::ResizePty(const std::string& container_id, const std::string& exec_id,

@@ -13,8 +13,8 @@
 // for the VMM, then kills it.
 //
 // One container per VM: a second Create in the same shim (a CRI pod's next container) is
-// refused with a clear error. Pause/Resume and Update are refused: the VMM has no vCPU pause
-// control and the VM's CPUs and memory are fixed at boot.
+// refused with a clear error. Pause/Resume freeze and thaw the whole VMM process (SIGSTOP /
+// SIGCONT). Update is refused: the VM's CPUs and memory are fixed at boot.
 
 #include <chrono>
 #include <condition_variable>

@@ -17,6 +17,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -110,6 +112,14 @@ struct Setup {
   }
 };
 
+// The state letter of /proc/<pid>/stat (R, S, T for stopped...), or '?' when unreadable.
+char ProcessState(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const size_t paren = text.rfind(')');  // the command name may hold spaces and parentheses
+  return paren != std::string::npos && paren + 2 < text.size() ? text[paren + 2] : '?';
+}
+
 // The topics `ctr events` printed for container `id`, in order.
 std::vector<std::string> TopicsFor(const std::string& events_text, const std::string& id) {
   std::vector<std::string> topics;
@@ -160,7 +170,9 @@ TEST_CASE("ctr run --rm in a strato VM: output, stdin, layers, exit code, events
   CHECK(WaitUntil([&] { return s.NoVmState(); }, 20s));
 }
 
-TEST_CASE("a long-running strato container: exec, ps, metrics, containerd restart, kill, delete") {
+TEST_CASE(
+    "a long-running strato container: exec, ps, metrics, pause, resume, containerd restart, kill, "
+    "delete") {
   if (!VmUsable()) return;
   Setup s;
   auto [code, out] =
@@ -192,6 +204,18 @@ TEST_CASE("a long-running strato container: exec, ps, metrics, containerd restar
   CHECK(std::regex_search(mout, std::regex(R"(pids\.current\s+[1-9])")));
   CHECK(std::regex_search(mout, std::regex(R"(memory\.usage\s+[1-9])")));
   CHECK(std::regex_search(mout, std::regex(R"(cpu\.usage_usec\s+[0-9])")));
+
+  // Pause freezes the VM's host process (state T, stopped), Resume thaws it.
+  auto [pause_code, pause_out] = s.containerd.Ctr({"task", "pause", "t2"});
+  INFO("pause: " << pause_out);
+  CHECK(pause_code == 0);
+  CHECK(s.TaskStatus("t2") == "PAUSED");
+  CHECK(ProcessState(vmm) == 'T');
+  auto [resume_code, resume_out] = s.containerd.Ctr({"task", "resume", "t2"});
+  INFO("resume: " << resume_out);
+  CHECK(resume_code == 0);
+  CHECK(s.TaskStatus("t2") == "RUNNING");
+  CHECK(ProcessState(vmm) != 'T');
 
   // containerd restarts; the shim and the VM live on and are managed again.
   s.containerd.Stop();

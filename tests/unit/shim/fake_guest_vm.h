@@ -158,6 +158,15 @@ class FakeGuestVm : public GuestVm {
     PowerOffLocked(0);
   }
 
+  void PauseVm() override {
+    std::lock_guard l(mu_);
+    calls_.push_back("pause");
+  }
+  void ResumeVm() override {
+    std::lock_guard l(mu_);
+    calls_.push_back("resume");
+  }
+
   int vmm_pid() const override { return 4242; }
 
   int WaitVmmExit() override {
