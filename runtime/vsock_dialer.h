@@ -25,9 +25,9 @@ inline constexpr size_t kMaxConnectReplyBytes = 32;
 inline constexpr std::chrono::milliseconds kDialRetryInterval{10};
 inline constexpr std::chrono::milliseconds kMaxDialRetryInterval{100};
 // How long one attempt waits for the reply to CONNECT before it closes and tries again. A guest
-// answers within milliseconds once its driver runs; a REQUEST sent around the driver's probe
-// (device reset) has been seen to stay unanswered under heavy host load, and a new connection
-// gets through where waiting on the old one never would.
+// answers within milliseconds once its agent listens; the bound keeps one lost REQUEST or RESPONSE
+// (a guest driver reset mid-handshake, say) from using up the whole boot deadline, since a new
+// connection starts a fresh handshake.
 inline constexpr std::chrono::milliseconds kConnectReplyTimeout{3000};
 
 // One attempt. nullopt when the port is not reachable yet (socket file missing, connection
